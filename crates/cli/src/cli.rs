@@ -1,0 +1,55 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use superhero_core::cluster::Workers;
+use superhero_core::logging::LogFormat;
+
+/// Superhero: event-driven services in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "superhero", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (.toml or .json) or folder holding config.toml/config.json.
+    /// Repeat to layer several; later files win. Without it, ./config.toml or
+    /// ./config.json is used when present.
+    #[arg(long = "config", short = 'c', value_name = "FILE", global = true)]
+    pub config: Vec<PathBuf>,
+
+    /// Config branch: after each file `x.toml`, also load `x-<BRANCH>.toml`
+    /// (or .json) from the same folder when it exists.
+    #[arg(long, value_name = "NAME", global = true, env = "SUPERHERO_BRANCH")]
+    pub branch: Option<String>,
+
+    /// Log line format: human or json (default: config `core.log.format`, else human).
+    #[arg(long, value_name = "FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a node from config until SIGTERM/SIGINT: construct the services of
+    /// the `locator` map, run the `bootstrap` map, shut down gracefully.
+    Run(RunArgs),
+}
+
+/// Options of `superhero run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run as a cluster of N worker processes under a supervisor (`auto`: one
+    /// per CPU). Default: config `core.cluster.workers`, else one process.
+    #[arg(long, value_name = "N|auto")]
+    pub workers: Option<Workers>,
+}

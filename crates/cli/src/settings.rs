@@ -1,0 +1,58 @@
+//! Loading the configuration the command line names.
+
+use std::path::Path;
+use std::time::Duration;
+
+use superhero_core::config::Config;
+use superhero_core::logging::{self, LogConfig};
+use superhero_core::{Result, SHUTDOWN_TIMEOUT_KEY};
+
+use crate::cli::GlobalArgs;
+
+/// Builds the configuration from `--config` files (or ./config.toml|json),
+/// the `--branch`, and the environment, then installs logging from it.
+pub fn load(global: &GlobalArgs) -> Result<Config> {
+    let config = build(global);
+    let mut log = match &config {
+        Ok(config) => config
+            .get::<LogConfig>("core/log")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        Err(_) => LogConfig::default(),
+    };
+    if let Some(format) = global.log_format {
+        log.format = format;
+    }
+    logging::init(&log);
+    let config = config?;
+    config.get::<LogConfig>("core/log")?;
+    Ok(config)
+}
+
+fn build(global: &GlobalArgs) -> Result<Config> {
+    let mut builder = Config::builder();
+    if let Some(branch) = &global.branch {
+        builder = builder.branch(branch);
+    }
+    if global.config.is_empty() {
+        for default in ["config.toml", "config.json"] {
+            if Path::new(default).is_file() {
+                builder = builder.add(default);
+                break;
+            }
+        }
+    }
+    for file in &global.config {
+        builder = builder.add(file);
+    }
+    builder.build()
+}
+
+/// The node's shutdown deadline from config.
+pub fn shutdown_timeout(config: &Config) -> Result<Duration> {
+    Ok(config.get::<u64>(SHUTDOWN_TIMEOUT_KEY)?.map_or(
+        superhero_core::shutdown::DEFAULT_TIMEOUT,
+        Duration::from_millis,
+    ))
+}
