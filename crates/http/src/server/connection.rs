@@ -1,0 +1,114 @@
+//! One accepted connection: TLS handshake and protocol detection under the header
+//! deadline, then hyper's auto connection (HTTP/1.1 or HTTP/2), shut down gracefully
+//! (HTTP/1.1: finish the in-flight request, then close; HTTP/2: GOAWAY, finish open
+//! streams) when shutdown starts, and dropped when the drain deadline passes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tower_service::Service;
+
+use super::sniff::{Prefixed, read_preface};
+use crate::error::BoxError;
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub(crate) builder: auto::Builder<TokioExecutor>,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) header_timeout: Duration,
+    /// Cancelled when shutdown starts: stop reading new requests.
+    pub(crate) shutdown: CancellationToken,
+    /// Cancelled when the drain deadline passes: drop the connection.
+    pub(crate) force: CancellationToken,
+}
+
+/// Serves one TCP connection to completion with its own clone of the service.
+pub(crate) async fn serve<S, B>(stream: TcpStream, shared: Arc<Shared>, service: S)
+where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let Some(acceptor) = shared.tls.clone() else {
+        return serve_io(stream, &shared, service).await;
+    };
+    let handshake = tokio::time::timeout(shared.header_timeout, acceptor.accept(stream));
+    let stream = tokio::select! {
+        result = handshake => match result {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        },
+        () = shared.shutdown.cancelled() => return,
+    };
+    serve_io(stream, &shared, service).await;
+}
+
+async fn serve_io<I, S, B>(mut io: I, shared: &Shared, service: S)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let preface = tokio::time::timeout(shared.header_timeout, read_preface(&mut io));
+    let prefix = tokio::select! {
+        result = preface => match result {
+            Ok(Ok(Some(prefix))) => prefix,
+            Ok(Ok(None)) => return,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "reading the first bytes failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("no request head within the header timeout; closing");
+                return;
+            }
+        },
+        () = shared.shutdown.cancelled() => return,
+    };
+    let io = TokioIo::new(Prefixed::new(prefix, io));
+    let service = TowerToHyperService::new(service);
+    let connection = shared.builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(error = %error, "connection ended with an error");
+            }
+            return;
+        }
+        () = shared.shutdown.cancelled() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(error = %error, "connection ended with an error while draining");
+            }
+        }
+        () = shared.force.cancelled() => {
+            tracing::debug!("drain deadline passed; closing the connection");
+        }
+    }
+}
