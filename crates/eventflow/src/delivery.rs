@@ -1,0 +1,172 @@
+//! [`DeliveryStore`]: the bookkeeping of published events, the durable outbox the hub and
+//! spokes work from.
+//!
+//! A publication row is written with its event (see [`crate::Intent`]). From then on:
+//!
+//! ```text
+//!  published ──claim_route (one hub, leased)──► routed ──claim_delivery (one consumer, leased)──► claimed
+//!     ▲  │                                         │                                               │
+//!     │  └─(claiming hub has no subscriber)─► orphan ──(a subscriber appears: claim_route)─► routed │
+//!     │                                                                                           │
+//!     ├──(lease expired, deliveries < max)───────────────────────────────────────────────────────┤
+//!     ├──(fail: retry at a later time)────────────────────────────────────────────────────────────┤
+//!     │                                                      succeed ──► succeeded (final)  ◄─────┤
+//!     └──(replay_parked)── parked ◄──(fail or lease expiry after max deliveries)──────────────────┘
+//! ```
+//!
+//! Every claim is one conditional `UPDATE` whose affected-row count says whether the caller
+//! won, so exactly one of any number of concurrent claimers wins.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::event::EventRef;
+
+/// The delivery state of one published event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    /// The event.
+    pub event_id: Uuid,
+    /// The spoke that published it.
+    pub publisher: String,
+    /// When it was published.
+    pub published_at: Timestamp,
+    /// Not claimable before this time (schedule due time, or retry backoff).
+    pub available_at: Timestamp,
+    /// The hub holding (or that last held) the route claim.
+    pub hub: Option<String>,
+    /// Until when that hub's route claim holds.
+    pub hub_lease_until: Option<Timestamp>,
+    /// The consumer holding (or that last held) the delivery claim.
+    pub consumer: Option<String>,
+    /// Until when that consumer's lease holds.
+    pub lease_until: Option<Timestamp>,
+    /// How many delivery claims were won so far.
+    pub deliveries: u32,
+    /// When a consumer reported success.
+    pub succeeded_at: Option<Timestamp>,
+    /// When a consumer last reported failure.
+    pub failed_at: Option<Timestamp>,
+    /// The last failure's message.
+    pub last_error: Option<String>,
+    /// When a hub found no subscriber for it.
+    pub orphan_at: Option<Timestamp>,
+    /// When it was parked (dead-lettered).
+    pub parked_at: Option<Timestamp>,
+}
+
+/// A won delivery claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The event.
+    pub event_id: Uuid,
+    /// The consumer that won.
+    pub consumer: String,
+    /// Which delivery this is (1 for the first).
+    pub deliveries: u32,
+    /// Until when the consumer holds the event; after that it can be claimed again.
+    pub lease_until: Timestamp,
+}
+
+/// What [`DeliveryStore::fail_delivery`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailOutcome {
+    /// The event becomes claimable again at `at`.
+    Retry {
+        /// When it can be claimed again.
+        at: Timestamp,
+    },
+    /// The event used its last delivery and is parked.
+    Parked,
+    /// The caller does not hold the event (someone else claimed it, or it is settled).
+    NotHeld,
+}
+
+/// A parked (dead-lettered) event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedEvent {
+    /// The event.
+    pub event: EventRef,
+    /// How many deliveries it had.
+    pub deliveries: u32,
+    /// When it was parked.
+    pub parked_at: Timestamp,
+    /// The last failure's message, if a consumer reported one.
+    pub last_error: Option<String>,
+}
+
+/// Delivery bookkeeping: claims with leases, outcomes, orphans, parking and replay.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// The publication row of an event, if it was published or scheduled.
+    async fn publication(&self, event_id: Uuid) -> Result<Option<Publication>>;
+
+    /// Claims the right to route (notify subscribers of) an event for `lease`. True for
+    /// exactly one hub among concurrent callers; false while another hub's route lease
+    /// holds, before the event is available, or once it is settled or parked. Clears the
+    /// orphan mark.
+    async fn claim_route(&self, event_id: Uuid, hub: &str, lease: Duration) -> Result<bool>;
+
+    /// Marks an event routed by `hub` as an orphan (no subscriber) and releases the route
+    /// claim so it can be routed when a subscriber appears. False unless `hub` holds it.
+    async fn mark_orphan(&self, event_id: Uuid, hub: &str) -> Result<bool>;
+
+    /// Orphaned events of `domain`, oldest first, at most `limit`.
+    async fn orphans(&self, domain: &str, limit: u32) -> Result<Vec<EventRef>>;
+
+    /// Claims an event for `consumer` for `lease`: one conditional update, won by exactly
+    /// one caller, and only while the event is available, unsettled, unparked, not leased
+    /// by anyone else and has had fewer than `max_deliveries` deliveries. Each win counts a
+    /// delivery. `None` when the caller lost.
+    async fn claim_delivery(
+        &self,
+        event_id: Uuid,
+        consumer: &str,
+        lease: Duration,
+        max_deliveries: u32,
+    ) -> Result<Option<Delivery>>;
+
+    /// Extends the lease `consumer` holds on an event; false when it does not hold it.
+    async fn renew_lease(&self, event_id: Uuid, consumer: &str, lease: Duration) -> Result<bool>;
+
+    /// Records that `consumer` handled the event; final. False when `consumer` is not the
+    /// event's current consumer or the event is already settled or parked.
+    async fn succeed_delivery(&self, event_id: Uuid, consumer: &str) -> Result<bool>;
+
+    /// Settles an event that has no consumer, e.g. once a hub delivered it to its
+    /// subscribers only. False when it is already settled or parked.
+    async fn settle(&self, event_id: Uuid) -> Result<bool>;
+
+    /// Records that `consumer` failed to handle the event: it is parked when it has had
+    /// `max_deliveries` deliveries, otherwise it becomes claimable again at `retry_at`.
+    async fn fail_delivery(
+        &self,
+        event_id: Uuid,
+        consumer: &str,
+        error: &str,
+        retry_at: Timestamp,
+        max_deliveries: u32,
+    ) -> Result<FailOutcome>;
+
+    /// Events that should be (re)delivered now, oldest first: available, unsettled, not
+    /// orphaned or parked, with no live route or delivery lease, fewer than
+    /// `max_deliveries` deliveries. A hub's sweep routes these again.
+    async fn pending_deliveries(&self, max_deliveries: u32, limit: u32) -> Result<Vec<EventRef>>;
+
+    /// Parks every unsettled event whose lease expired after `max_deliveries` deliveries;
+    /// returns how many were parked.
+    async fn park_exhausted(&self, max_deliveries: u32) -> Result<u64>;
+
+    /// One chunk of parked events, in position order, after position `after` (0: from the
+    /// start), at most `limit`.
+    async fn parked(&self, after: u64, limit: u32) -> Result<Vec<ParkedEvent>>;
+
+    /// Un-parks events: zero deliveries, available now, ready to be routed again. Returns
+    /// how many were parked and are now replayed.
+    async fn replay_parked(&self, event_ids: &[Uuid]) -> Result<u64>;
+}
