@@ -1,5 +1,6 @@
 //! The command line, declared with clap.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -40,16 +41,44 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a node from config until SIGTERM/SIGINT: construct the services of
-    /// the `locator` map, run the `bootstrap` map, shut down gracefully.
+    /// The all-in-one node: every app on one HTTP port. Prints its URLs.
+    Demo(DemoArgs),
+    /// Run a node until SIGTERM/SIGINT: mount the named apps (if any), construct
+    /// the services of the `locator` map, run the `bootstrap` map, shut down
+    /// gracefully.
     Run(RunArgs),
+    /// Side-by-side benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Options of `superhero demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address of the HTTP server (default: config `http.server.listen`, which the
+    /// demo sets to 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
 }
 
 /// Options of `superhero run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Apps to mount (their services and wiring), e.g. `ping-pong`. Without any,
+    /// the node runs what the config files describe.
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+
     /// Run as a cluster of N worker processes under a supervisor (`auto`: one
     /// per CPU). Default: config `core.cluster.workers`, else one process.
     #[arg(long, value_name = "N|auto")]
     pub workers: Option<Workers>,
+}
+
+/// `superhero bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ping-pong on our HTTP stack against a bare hyper server, same load generator,
+    /// same runtime settings, on loopback; or any `--target URL`.
+    Http(crate::bench::http::HttpBenchArgs),
 }

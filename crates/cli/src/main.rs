@@ -1,11 +1,14 @@
 //! The `superhero` command.
 //!
-//! `superhero run` starts a node from config (optionally as a cluster of
-//! worker processes). Further subcommands (`demo`, `hub`, `eventlog`, `bench`)
-//! arrive with the components they drive.
+//! `superhero demo` runs the all-in-one node, `superhero run` a node from apps
+//! and config (optionally as a cluster of worker processes), `superhero bench`
+//! the side-by-side benchmarks.
 
+mod apps;
+mod bench;
 mod cli;
 mod commands;
+mod error;
 mod hello;
 mod services;
 mod settings;
@@ -29,7 +32,11 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %superhero_core::report(&error), "stopped with an error");
+            if tracing::dispatcher::has_been_set() {
+                tracing::error!(code = error.code(), error = %error.report(), "stopped with an error");
+            } else {
+                eprintln!("error: {}", error.report());
+            }
             ExitCode::FAILURE
         }
     }

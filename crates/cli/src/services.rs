@@ -2,10 +2,17 @@
 
 use superhero_core::Registry;
 
-/// The registry of all services the `superhero` binary knows. The config's
-/// `locator` map picks which of them a node constructs.
+use crate::apps::APPS;
+
+/// The registry of all services the `superhero` binary knows: the HTTP server,
+/// the `hello` example and every app's services. The config's `locator` map picks
+/// which of them a node constructs.
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
+    superhero_http::service::register(&mut registry);
     crate::hello::register(&mut registry);
+    for app in APPS {
+        (app.register)(&mut registry);
+    }
     registry
 }

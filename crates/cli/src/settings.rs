@@ -3,16 +3,22 @@
 use std::path::Path;
 use std::time::Duration;
 
-use superhero_core::config::Config;
+use superhero_core::config::{Config, ConfigBuilder};
 use superhero_core::logging::{self, LogConfig};
 use superhero_core::{Result, SHUTDOWN_TIMEOUT_KEY};
 
 use crate::cli::GlobalArgs;
 
-/// Builds the configuration from `--config` files (or ./config.toml|json),
-/// the `--branch`, and the environment, then installs logging from it.
-pub fn load(global: &GlobalArgs) -> Result<Config> {
-    let config = build(global);
+/// Builds the configuration and installs logging from it.
+///
+/// Layers, lowest first: what `defaults` adds (apps' wiring, a command's
+/// defaults), the `--config` files (or ./config.toml|json), the environment, then
+/// any `set` overrides `defaults` made (command-line flags).
+pub fn load(
+    global: &GlobalArgs,
+    defaults: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+) -> Result<Config> {
+    let config = build(global, defaults);
     let mut log = match &config {
         Ok(config) => config
             .get::<LogConfig>("core/log")
@@ -30,8 +36,11 @@ pub fn load(global: &GlobalArgs) -> Result<Config> {
     Ok(config)
 }
 
-fn build(global: &GlobalArgs) -> Result<Config> {
-    let mut builder = Config::builder();
+fn build(
+    global: &GlobalArgs,
+    defaults: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+) -> Result<Config> {
+    let mut builder = defaults(Config::builder());
     if let Some(branch) = &global.branch {
         builder = builder.branch(branch);
     }

@@ -94,6 +94,12 @@ impl Core {
     /// In a cluster worker it reports readiness, or the start-up error, to the
     /// supervisor.
     pub async fn run(self) -> Result<()> {
+        self.run_with(|_| {}).await
+    }
+
+    /// Like [`run`](Self::run), calling `on_started` once every service has
+    /// started (to print where the node can be reached, say).
+    pub async fn run_with(self, on_started: impl FnOnce(&Running)) -> Result<()> {
         let mut signals = Signals::install()?;
         let mut worker = WorkerControl::from_env()?;
         let running = match self.start().await {
@@ -109,6 +115,7 @@ impl Core {
             worker.ready().await;
         }
         tracing::info!(services = running.locator.names().len(), "started");
+        on_started(&running);
         let reason = tokio::select! {
             received = signals.recv() => received.name().to_owned(),
             reason = running.trigger.triggered() => reason,

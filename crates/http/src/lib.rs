@@ -17,6 +17,7 @@
 //! | [`oas`] | OpenAPI documents, parameter coercion, schema validation |
 //! | [`error`], [`problem`] | [`HttpError`] and its codes; the one code → status mapping |
 //! | [`config`], [`tls`] | `http.server` settings; rustls and development certificates |
+//! | [`service`] | the server as a `superhero-core` service (`http`) |
 //!
 //! Wiring it up (see [`server`] for a complete example):
 //! config → [`Router::builder`] (with a [`Resolver`]) → [`App::new`] (with the shutdown
@@ -36,6 +37,7 @@ pub mod problem;
 pub mod request;
 pub mod router;
 pub mod server;
+pub mod service;
 pub mod sse;
 pub mod tls;
 pub mod view;

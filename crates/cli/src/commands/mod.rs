@@ -1,14 +1,18 @@
 //! One module per subcommand.
 
+mod demo;
 mod run;
 
-use superhero_core::Result;
-
-use crate::cli::{Cli, Command};
+use crate::cli::{BenchCommand, Cli, Command};
+use crate::error::CliResult;
 
 /// Runs the parsed command line.
-pub async fn execute(cli: Cli) -> Result<()> {
+pub async fn execute(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Demo(args) => demo::execute(&cli.global, args).await,
         Command::Run(args) => run::execute(&cli.global, args).await,
+        Command::Bench(BenchCommand::Http(args)) => {
+            crate::bench::http::execute(&cli.global, args).await
+        }
     }
 }

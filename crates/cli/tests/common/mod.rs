@@ -184,6 +184,28 @@ pub fn greeting(port: u16) -> std::io::Result<String> {
     Ok(line)
 }
 
+/// `GET path` over HTTP/1.1 with `Connection: close`; returns status and body.
+pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
 /// Writes a config file into `dir`.
 pub fn write_config(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

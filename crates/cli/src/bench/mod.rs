@@ -1,0 +1,5 @@
+//! `superhero bench`: side-by-side benchmarks with a built-in load generator.
+
+pub mod http;
+mod load;
+mod servers;

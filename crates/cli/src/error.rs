@@ -1,0 +1,44 @@
+//! Errors of the command line itself; everything else passes through from the crates.
+
+use superhero_core::report;
+
+/// What the `superhero` command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Core (config, services, cluster) failed.
+    #[error(transparent)]
+    Core(#[from] superhero_core::Error),
+    /// An app name is unknown.
+    #[error("E_CLI_UNKNOWN_APP: no app is called \"{name}\"; known apps: {known}")]
+    UnknownApp {
+        /// The name given.
+        name: String,
+        /// The names that exist.
+        known: String,
+    },
+    /// A benchmark could not run.
+    #[error("E_CLI_BENCH: {0}")]
+    Bench(String),
+}
+
+impl CliError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Core(error) => error.code(),
+            CliError::UnknownApp { .. } => "E_CLI_UNKNOWN_APP",
+            CliError::Bench(_) => "E_CLI_BENCH",
+        }
+    }
+
+    /// The error with its whole cause chain.
+    pub fn report(&self) -> String {
+        match self {
+            CliError::Core(error) => report(error),
+            other => report(other),
+        }
+    }
+}
+
+/// Result of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
