@@ -50,6 +50,11 @@ pub enum Command {
     /// Side-by-side benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run an eventflow hub from config (`eventflow.store`, `eventflow.certificates`,
+    /// `eventflow.hub`) until SIGTERM/SIGINT.
+    Hub(crate::commands::hub::HubArgs),
+    /// Print the event-log of one process and its projected state.
+    Eventlog(crate::commands::eventlog::EventlogArgs),
 }
 
 /// Options of `superhero demo`.
@@ -81,4 +86,7 @@ pub enum BenchCommand {
     /// Ping-pong on our HTTP stack against a bare hyper server, same load generator,
     /// same runtime settings, on loopback; or any `--target URL`.
     Http(crate::bench::http::HttpBenchArgs),
+    /// A real hub over real TLS on loopback, one publishing and two competing consuming
+    /// spokes: publish rate, end-to-end rate, latency at a fixed rate, exactly-once check.
+    Eventflow(crate::bench::eventflow::EventflowBenchArgs),
 }

@@ -19,6 +19,12 @@ pub enum CliError {
     /// A benchmark could not run.
     #[error("E_CLI_BENCH: {0}")]
     Bench(String),
+    /// The demo could not prepare its data folder.
+    #[error("E_CLI_DEMO: {0}")]
+    Demo(String),
+    /// Eventflow (store, hub, spoke) failed.
+    #[error(transparent)]
+    Eventflow(#[from] superhero_eventflow::Error),
 }
 
 impl CliError {
@@ -28,6 +34,8 @@ impl CliError {
             CliError::Core(error) => error.code(),
             CliError::UnknownApp { .. } => "E_CLI_UNKNOWN_APP",
             CliError::Bench(_) => "E_CLI_BENCH",
+            CliError::Demo(_) => "E_CLI_DEMO",
+            CliError::Eventflow(error) => error.code(),
         }
     }
 

@@ -37,6 +37,24 @@ impl Timestamp {
         self.0
     }
 
+    /// RFC 3339 in UTC with milliseconds, e.g. `2026-01-01T00:00:00.000Z`.
+    pub fn to_rfc3339(self) -> String {
+        let nanos = i128::from(self.0) * 1_000_000;
+        match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
+            Ok(at) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                at.year(),
+                u8::from(at.month()),
+                at.day(),
+                at.hour(),
+                at.minute(),
+                at.second(),
+                at.millisecond()
+            ),
+            Err(_) => format!("{}ms", self.0),
+        }
+    }
+
     /// How long after `earlier` this time is; zero when it is not later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
@@ -175,6 +193,14 @@ mod tests {
         assert_eq!(
             (Timestamp::from_millis(i64::MAX) + Duration::MAX).as_millis(),
             i64::MAX
+        );
+    }
+
+    #[test]
+    fn timestamps_print_as_rfc3339() {
+        assert_eq!(
+            Timestamp::from_millis(1_767_225_600_123).to_rfc3339(),
+            "2026-01-01T00:00:00.123Z"
         );
     }
 

@@ -169,4 +169,86 @@ pub trait DeliveryStore: Send + Sync {
     /// Un-parks events: zero deliveries, available now, ready to be routed again. Returns
     /// how many were parked and are now replayed.
     async fn replay_parked(&self, event_ids: &[Uuid]) -> Result<u64>;
+
+    /// [`claim_route`](Self::claim_route) for many events at once (a hub routing a batch
+    /// of notices): returns the claims this hub won, each with the event's delivery count
+    /// so far (0: it was never delivered, its subscribers have not been notified).
+    ///
+    /// The default runs one claim per event; [`crate::SqlStore`] uses one statement.
+    async fn claim_routes(
+        &self,
+        event_ids: &[Uuid],
+        hub: &str,
+        lease: Duration,
+    ) -> Result<Vec<RouteClaim>> {
+        let mut won = Vec::new();
+        for &event_id in event_ids {
+            if self.claim_route(event_id, hub, lease).await? {
+                let deliveries = self
+                    .publication(event_id)
+                    .await?
+                    .map_or(0, |p| p.deliveries);
+                won.push(RouteClaim {
+                    event_id,
+                    deliveries,
+                });
+            }
+        }
+        Ok(won)
+    }
+
+    /// [`claim_delivery`](Self::claim_delivery) for many events at once (a spoke claiming
+    /// a batch of deliveries): returns the claims `consumer` won.
+    ///
+    /// The default runs one claim per event; [`crate::SqlStore`] uses one statement.
+    async fn claim_deliveries(
+        &self,
+        event_ids: &[Uuid],
+        consumer: &str,
+        lease: Duration,
+        max_deliveries: u32,
+    ) -> Result<Vec<Delivery>> {
+        let mut won = Vec::new();
+        for &event_id in event_ids {
+            if let Some(delivery) = self
+                .claim_delivery(event_id, consumer, lease, max_deliveries)
+                .await?
+            {
+                won.push(delivery);
+            }
+        }
+        Ok(won)
+    }
+
+    /// [`succeed_delivery`](Self::succeed_delivery) for many events at once: returns the
+    /// events whose success was recorded (the others were not held by `consumer`).
+    async fn succeed_deliveries(&self, event_ids: &[Uuid], consumer: &str) -> Result<Vec<Uuid>> {
+        let mut done = Vec::new();
+        for &event_id in event_ids {
+            if self.succeed_delivery(event_id, consumer).await? {
+                done.push(event_id);
+            }
+        }
+        Ok(done)
+    }
+
+    /// [`settle`](Self::settle) for many events at once; returns how many were settled.
+    async fn settle_many(&self, event_ids: &[Uuid]) -> Result<u64> {
+        let mut settled = 0;
+        for &event_id in event_ids {
+            if self.settle(event_id).await? {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+}
+
+/// A route claim won by [`DeliveryStore::claim_routes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteClaim {
+    /// The event.
+    pub event_id: Uuid,
+    /// How many delivery claims the event had before this route (0: first routing).
+    pub deliveries: u32,
 }

@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The store configuration cannot be used (unknown URL scheme, bad option).
     #[error(
-        "eventflow store configuration is invalid: {reason}; fix `eventflow.store` and start again"
+        "E_EVENTFLOW_STORE_CONFIG: eventflow store configuration is invalid: {reason}; fix `eventflow.store` and start again"
     )]
     Config {
         /// What is wrong with the configuration.
@@ -26,7 +26,7 @@ pub enum Error {
 
     /// The database cannot be reached (down, refused, timed out, wrong host or credentials).
     #[error(
-        "eventflow store is unavailable while trying to {operation}: the database could not be reached; \
+        "E_EVENTFLOW_STORE_UNAVAILABLE: eventflow store is unavailable while trying to {operation}: the database could not be reached; \
          check that it is running and that `eventflow.store.url` is right, then retry"
     )]
     Unavailable {
@@ -39,7 +39,7 @@ pub enum Error {
 
     /// Applying the schema migrations failed.
     #[error(
-        "eventflow store could not apply its schema migrations: {reason}; \
+        "E_EVENTFLOW_STORE_MIGRATION: eventflow store could not apply its schema migrations: {reason}; \
          the database user needs rights to create tables, and the schema must not have been altered by hand"
     )]
     Migration {
@@ -52,7 +52,7 @@ pub enum Error {
 
     /// The database was reachable but rejected or failed a statement.
     #[error(
-        "eventflow store failed to {operation}: the database returned an error (see the cause)"
+        "E_EVENTFLOW_STORE_QUERY: eventflow store failed to {operation}: the database returned an error (see the cause)"
     )]
     Query {
         /// What the store was doing.
@@ -65,7 +65,7 @@ pub enum Error {
     /// The database gave up on a statement because of lock contention (deadlock, lock wait
     /// timeout, SQLite busy). Retrying the operation is safe.
     #[error(
-        "eventflow store is busy while trying to {operation}: lock contention in the database; retry the operation"
+        "E_EVENTFLOW_STORE_BUSY: eventflow store is busy while trying to {operation}: lock contention in the database; retry the operation"
     )]
     Busy {
         /// What the store was doing.
@@ -76,7 +76,9 @@ pub enum Error {
     },
 
     /// A stored row could not be turned back into a value (corrupt or foreign data).
-    #[error("eventflow store read a row it cannot decode while trying to {operation}: {reason}")]
+    #[error(
+        "E_EVENTFLOW_STORE_DECODE: eventflow store read a row it cannot decode while trying to {operation}: {reason}"
+    )]
     Decode {
         /// What the store was doing.
         operation: &'static str,
@@ -86,7 +88,7 @@ pub enum Error {
 
     /// The stream's version did not match the expected version of an append.
     #[error(
-        "stream {domain}/{pid} is at version {actual}, but the append expected version {expected}; \
+        "E_EVENTFLOW_CONFLICT: stream {domain}/{pid} is at version {actual}, but the append expected version {expected}; \
          read the stream again, decide again, and append with the new version"
     )]
     Conflict {
@@ -103,7 +105,7 @@ pub enum Error {
     /// An event id is already used by a different event, or a re-appended batch only partly
     /// matches what was stored.
     #[error(
-        "event id {id} is already used by a different event ({reason}); use a new id for a new event"
+        "E_EVENTFLOW_DUPLICATE_ID: event id {id} is already used by a different event ({reason}); use a new id for a new event"
     )]
     DuplicateId {
         /// The id.
@@ -113,24 +115,181 @@ pub enum Error {
     },
 
     /// An event or request was rejected before it reached the database.
-    #[error("invalid eventflow request: {reason}")]
+    #[error("E_EVENTFLOW_INVALID: invalid eventflow request: {reason}")]
     Invalid {
         /// What is wrong.
         reason: String,
     },
 
     /// No event has this id.
-    #[error("event {id} was not found; it was never appended or has been deleted")]
+    #[error(
+        "E_EVENTFLOW_EVENT_NOT_FOUND: event {id} was not found; it was never appended or has been deleted"
+    )]
     EventNotFound {
         /// The id that was looked up.
         id: Uuid,
     },
 
     /// No current (unrevoked, version 0) certificate has this id.
-    #[error("certificate {id} was not found, or it has been revoked; create a new one")]
+    #[error(
+        "E_EVENTFLOW_CERTIFICATE_NOT_FOUND: certificate {id} was not found, or it has been revoked; create a new one"
+    )]
     CertificateNotFound {
         /// The certificate id that was looked up.
         id: String,
+    },
+
+    /// The certificates configuration has no secret to encrypt private keys with.
+    #[error(
+        "E_EVENTFLOW_CERTIFICATES_MISSING_CONFIGURATION: eventflow.certificates.secret is not set: hubs and spokes need the cluster's secret to \
+         encrypt and decrypt private keys; set it in config or in the environment variable \
+         SUPERHERO__EVENTFLOW__CERTIFICATES__SECRET"
+    )]
+    MissingSecret,
+
+    /// The configured certificate secret is too short to be a real secret.
+    #[error(
+        "E_EVENTFLOW_CERTIFICATES_WEAK_SECRET: eventflow.certificates.secret is too short: use at least {min} characters of a random secret"
+    )]
+    WeakSecret {
+        /// The minimum length in characters.
+        min: usize,
+    },
+
+    /// Stored key material could not be encrypted or decrypted.
+    #[error(
+        "E_EVENTFLOW_CERTIFICATES_SEAL: the private key of certificate {id} cannot be {action}: {reason}"
+    )]
+    Seal {
+        /// The certificate id.
+        id: String,
+        /// `sealed` or `opened`.
+        action: &'static str,
+        /// What went wrong (a wrong secret shows as a failed decryption).
+        reason: String,
+    },
+
+    /// A certificate could not be generated or parsed.
+    #[error("E_EVENTFLOW_CERTIFICATES_INVALID: certificate {id} could not be {action}: {reason}")]
+    Certificate {
+        /// The certificate id.
+        id: String,
+        /// What was being done (`generated`, `parsed`, …).
+        action: &'static str,
+        /// The library's message.
+        reason: String,
+    },
+
+    /// The cluster has no certificate chain yet: only a hub creates it.
+    #[error(
+        "E_EVENTFLOW_CERTIFICATES_NO_CHAIN: the eventflow certificate chain does not exist yet: the first hub creates it; start a hub \
+         (spokes retry on their own)"
+    )]
+    ChainMissing,
+
+    /// A TLS configuration could not be built from the certificates.
+    #[error("E_EVENTFLOW_TLS: TLS configuration failed: {reason}")]
+    Tls {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A connection to a hub (or peer hub) could not be made.
+    #[error("E_EVENTFLOW_CONNECT: cannot connect to {target}: {reason}")]
+    Connect {
+        /// The hub id and address.
+        target: String,
+        /// Why (refused, timed out, TLS handshake failure, …).
+        reason: String,
+    },
+
+    /// A peer presented a certificate that is not allowed here (revoked, wrong role, no
+    /// identity).
+    #[error("E_EVENTFLOW_UNAUTHORIZED: peer {peer} is not authorized: {reason}")]
+    Unauthorized {
+        /// Who the peer claims to be.
+        peer: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// A peer sent a frame that breaks the protocol; the connection is closed.
+    #[error(
+        "E_EVENTFLOW_PROTOCOL: protocol violation by {peer}: {reason}; the connection was closed"
+    )]
+    Protocol {
+        /// The peer's identity.
+        peer: String,
+        /// What was wrong with the frame.
+        reason: String,
+    },
+
+    /// A socket operation failed (binding the hub's port, say).
+    #[error("E_EVENTFLOW_IO: eventflow could not {operation}: {source}")]
+    Io {
+        /// What was being done.
+        operation: String,
+        /// The system error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `wait` saw no matching event in time.
+    #[error(
+        "E_EVENTFLOW_WAIT_TIMEOUT: wait timed out ({timeout_ms} ms) for {domain} › {pid} › {names}"
+    )]
+    WaitTimeout {
+        /// The domain waited on.
+        domain: String,
+        /// The pid waited on.
+        pid: String,
+        /// The names waited for, joined with ` | `.
+        names: String,
+        /// The timeout in milliseconds.
+        timeout_ms: u64,
+    },
+
+    /// A hub or spoke setting is invalid.
+    #[error("E_EVENTFLOW_CONFIG: eventflow setting {key} is invalid: {reason}")]
+    Settings {
+        /// The config key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The hub or spoke was shut down.
+    #[error("E_EVENTFLOW_DESTROYED: the eventflow {what} is shut down; no more work is accepted")]
+    Destroyed {
+        /// `hub` or `spoke`.
+        what: &'static str,
+    },
+
+    /// A spoke already has a consumer for this domain and name.
+    #[error(
+        "E_EVENTFLOW_CONSUMER_EXISTS: this spoke already consumes {domain} › {name}; one consumer per event name and spoke \
+         (remove the first one, or dispatch inside one handler)"
+    )]
+    ConsumerExists {
+        /// The domain.
+        domain: String,
+        /// The event name (or `*`).
+        name: String,
+    },
+
+    /// A consumer has no handler method for an event (the event is retried, then parked).
+    #[error(
+        "E_EVENTFLOW_CONSUMER_NO_HANDLER: consumer {service} has no handler {method} for event {domain} › {name}"
+    )]
+    NoHandler {
+        /// The consuming service.
+        service: String,
+        /// The handler method name.
+        method: String,
+        /// The event's domain.
+        domain: String,
+        /// The event's name.
+        name: String,
     },
 }
 
@@ -149,12 +308,48 @@ impl Error {
             Error::Invalid { .. } => "E_EVENTFLOW_INVALID",
             Error::EventNotFound { .. } => "E_EVENTFLOW_EVENT_NOT_FOUND",
             Error::CertificateNotFound { .. } => "E_EVENTFLOW_CERTIFICATE_NOT_FOUND",
+            Error::MissingSecret => "E_EVENTFLOW_CERTIFICATES_MISSING_CONFIGURATION",
+            Error::WeakSecret { .. } => "E_EVENTFLOW_CERTIFICATES_WEAK_SECRET",
+            Error::Seal { .. } => "E_EVENTFLOW_CERTIFICATES_SEAL",
+            Error::Certificate { .. } => "E_EVENTFLOW_CERTIFICATES_INVALID",
+            Error::ChainMissing => "E_EVENTFLOW_CERTIFICATES_NO_CHAIN",
+            Error::Tls { .. } => "E_EVENTFLOW_TLS",
+            Error::Connect { .. } => "E_EVENTFLOW_CONNECT",
+            Error::Unauthorized { .. } => "E_EVENTFLOW_UNAUTHORIZED",
+            Error::Protocol { .. } => "E_EVENTFLOW_PROTOCOL",
+            Error::Io { .. } => "E_EVENTFLOW_IO",
+            Error::WaitTimeout { .. } => "E_EVENTFLOW_WAIT_TIMEOUT",
+            Error::Settings { .. } => "E_EVENTFLOW_CONFIG",
+            Error::Destroyed { .. } => "E_EVENTFLOW_DESTROYED",
+            Error::ConsumerExists { .. } => "E_EVENTFLOW_CONSUMER_EXISTS",
+            Error::NoHandler { .. } => "E_EVENTFLOW_CONSUMER_NO_HANDLER",
         }
     }
 
-    /// True when retrying the same operation later may succeed (database down or busy).
+    /// True when retrying the same operation later may succeed (database down or busy,
+    /// a hub unreachable, the chain not created yet).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unavailable { .. } | Error::Busy { .. })
+        matches!(
+            self,
+            Error::Unavailable { .. }
+                | Error::Busy { .. }
+                | Error::Connect { .. }
+                | Error::ChainMissing
+        )
+    }
+
+    pub(crate) fn settings(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Settings {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(operation: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            operation: operation.into(),
+            source,
+        }
     }
 
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
@@ -252,6 +447,7 @@ mod tests {
         ];
         for (error, code) in cases {
             assert_eq!(error.code(), code, "{error}");
+            assert!(error.to_string().starts_with(code), "{error}");
         }
     }
 

@@ -51,6 +51,20 @@ pub trait EventLog: Send + Sync {
     /// The event with this id; `E_EVENTFLOW_EVENT_NOT_FOUND` when there is none.
     async fn read_event(&self, id: Uuid) -> Result<Event>;
 
+    /// The events with these ids, in position order; ids that do not exist are skipped.
+    async fn read_events(&self, ids: &[Uuid]) -> Result<Vec<Event>> {
+        let mut events = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.read_event(id).await {
+                Ok(event) => events.push(event),
+                Err(crate::error::Error::EventNotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        events.sort_by_key(|event| event.position);
+        Ok(events)
+    }
+
     /// The stream's events in version order.
     async fn read_stream(&self, domain: &str, pid: &str) -> Result<Vec<Event>>;
 

@@ -1,14 +1,20 @@
-//! Superhero Eventflow: the event log and its delivery bookkeeping on SQLite, PostgreSQL
-//! and MySQL/MariaDB, plus the state projection.
+//! Superhero Eventflow: an event store with a message queue on top.
 //!
-//! * [`EventStore`] is the storage contract (made of [`EventLog`], [`DeliveryStore`],
-//!   [`ScheduleStore`], [`HubRegistry`], [`CertificateStore`] and [`AgentLog`]);
-//!   [`SqlStore`] implements it on every backend. [`open`] picks the backend from the
-//!   URL in [`StoreConfig`] (config key `eventflow.store`).
+//! * **Store.** [`EventStore`] is the storage contract (made of [`EventLog`],
+//!   [`DeliveryStore`], [`ScheduleStore`], [`HubRegistry`], [`CertificateStore`] and
+//!   [`AgentLog`]); [`SqlStore`] implements it on SQLite, PostgreSQL and MySQL/MariaDB.
+//!   [`open`] picks the backend from the URL in [`StoreConfig`] (`eventflow.store`). The
+//!   [`store`] module explains how global positions stay in commit order.
+//! * **Hub and spoke.** A [`Hub`] routes events between [`Spoke`]s over mutual TLS
+//!   ([`net`]) with certificates kept in the store ([`certs`]): `publish` (one transaction,
+//!   then a notice), `subscribe` (every subscriber), `consume` (exactly one consumer, with
+//!   leases, retries and parking), `wait`, `schedule`. The store is the source of truth;
+//!   hubs only decide, through conditional updates, who routes and who handles.
+//! * **Services.** [`service`] offers all of it as superhero-core services (`eventflow/*`)
+//!   and as an embedded hub + spoke for one-process nodes; [`mod@bench`] is the benchmark
+//!   behind `superhero bench eventflow`.
 //! * [`projection`] folds an event-log into its state.
 //! * Errors are one [`Error`] enum whose [`Error::code`] is a stable `E_EVENTFLOW_*` string.
-//!
-//! The [`store`] module explains how global positions stay in commit order.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -26,7 +32,9 @@
 #![warn(missing_docs)]
 
 pub mod agent_log;
+pub mod bench;
 pub mod certificate;
+pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod delivery;
@@ -34,8 +42,13 @@ pub mod error;
 pub mod event;
 pub mod eventlog;
 pub mod hub;
+pub mod ids;
+pub mod net;
 pub mod projection;
+pub mod registry;
 pub mod schedule;
+pub mod service;
+pub mod spoke;
 mod sql;
 pub mod store;
 
@@ -43,14 +56,16 @@ pub use agent_log::{AgentLog, LogRecord};
 pub use certificate::{CertificateRecord, CertificateStore};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Backend, SqliteSynchronous, StoreConfig};
-pub use delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication};
+pub use delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication, RouteClaim};
 pub use error::{Error, Result};
 pub use event::{
     AppendRequest, Appended, CatchUp, ChildProcess, Event, EventRef, ExpectedVersion, Intent,
     NewEvent,
 };
 pub use eventlog::EventLog;
-pub use hub::{Hub, HubRegistration, HubRegistry};
+pub use hub::{Hub, HubConfig};
+pub use registry::{HubRecord, HubRegistration, HubRegistry};
 pub use schedule::{ScheduleStore, ScheduledEvent};
+pub use spoke::{Spoke, SpokeConfig, Subscription};
 pub use sql::SqlStore;
 pub use store::{EventStore, open};

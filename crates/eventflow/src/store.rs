@@ -34,7 +34,7 @@ use crate::config::StoreConfig;
 use crate::delivery::DeliveryStore;
 use crate::error::Result;
 use crate::eventlog::EventLog;
-use crate::hub::HubRegistry;
+use crate::registry::HubRegistry;
 use crate::schedule::ScheduleStore;
 use crate::sql::SqlStore;
 

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 mod demo;
+pub mod eventlog;
+pub mod hub;
 mod run;
 
 use crate::cli::{BenchCommand, Cli, Command};
@@ -14,5 +16,10 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::Http(args)) => {
             crate::bench::http::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::Eventflow(args)) => {
+            crate::bench::eventflow::execute(&cli.global, args).await
+        }
+        Command::Hub(args) => hub::execute(&cli.global, args).await,
+        Command::Eventlog(args) => eventlog::execute(&cli.global, args).await,
     }
 }

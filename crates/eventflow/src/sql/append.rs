@@ -22,6 +22,7 @@ const CHUNK: usize = 200;
 pub(super) async fn append(store: &SqlStore, request: AppendRequest) -> Result<Vec<Appended>> {
     request.validate()?;
     let now = store.now();
+    let _gate = store.write_gate().await;
     let mut tx = store.begin_write(OP).await?;
 
     // 1. The append lock: reserving positions locks the head row until commit, so

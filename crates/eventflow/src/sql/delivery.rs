@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::config::Backend;
-use crate::delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication};
+use crate::delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication, RouteClaim};
 use crate::error::{Error, Result};
 use crate::event::{EventRef, check_key};
 
@@ -174,6 +174,7 @@ impl DeliveryStore for SqlStore {
             .bind(now.as_millis())
             .bind(max(max_deliveries))
             .bind(now.as_millis());
+        let gate = self.write_gate().await;
         let deliveries: Option<i64> =
             match self.backend() {
                 Backend::MySql => {
@@ -192,6 +193,7 @@ impl DeliveryStore for SqlStore {
                     None => None,
                 },
             };
+        drop(gate);
         let Some(deliveries) = deliveries else {
             return Ok(None);
         };
@@ -252,6 +254,7 @@ impl DeliveryStore for SqlStore {
         let now = self.now();
         let id = event_id.to_string();
         // No assignment reads a column assigned before it (MySQL evaluates SET left to right).
+        let gate = self.write_gate().await;
         let failed = sqlx::query(self.sql(
             "UPDATE eventflow_published SET \
              parked_at = CASE WHEN deliveries >= ? THEN ? ELSE NULL END, \
@@ -269,6 +272,7 @@ impl DeliveryStore for SqlStore {
         .execute(self.pool())
         .await
         .context(OP)?;
+        drop(gate);
         if failed.rows_affected() != 1 {
             return Ok(FailOutcome::NotHeld);
         }
@@ -311,6 +315,7 @@ impl DeliveryStore for SqlStore {
 
     async fn park_exhausted(&self, max_deliveries: u32) -> Result<u64> {
         let now = self.now().as_millis();
+        let _gate = self.write_gate().await;
         let parked = sqlx::query(self.sql(
             "UPDATE eventflow_published SET parked_at = ?, lease_until = NULL \
              WHERE succeeded_at IS NULL AND parked_at IS NULL AND deliveries >= ? \
@@ -378,10 +383,39 @@ impl DeliveryStore for SqlStore {
         for id in event_ids {
             query = query.bind(id.to_string());
         }
+        let _gate = self.write_gate().await;
         let replayed = query
             .execute(self.pool())
             .await
             .context("replay parked events")?;
         Ok(replayed.rows_affected())
+    }
+
+    async fn claim_routes(
+        &self,
+        event_ids: &[Uuid],
+        hub: &str,
+        lease: Duration,
+    ) -> Result<Vec<RouteClaim>> {
+        self.claim_routes_batch(event_ids, hub, lease).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        event_ids: &[Uuid],
+        consumer: &str,
+        lease: Duration,
+        max_deliveries: u32,
+    ) -> Result<Vec<Delivery>> {
+        self.claim_deliveries_batch(event_ids, consumer, lease, max_deliveries)
+            .await
+    }
+
+    async fn succeed_deliveries(&self, event_ids: &[Uuid], consumer: &str) -> Result<Vec<Uuid>> {
+        self.succeed_deliveries_batch(event_ids, consumer).await
+    }
+
+    async fn settle_many(&self, event_ids: &[Uuid]) -> Result<u64> {
+        self.settle_many_batch(event_ids).await
     }
 }

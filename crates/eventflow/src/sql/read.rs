@@ -43,6 +43,7 @@ impl SqlStore {
         for bind in binds {
             query = query.bind(*bind);
         }
+        let _gate = self.write_gate().await;
         match query.execute(self.pool()).await {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -62,6 +63,7 @@ impl SqlStore {
         for bind in binds {
             query = query.bind(*bind);
         }
+        let _gate = self.write_gate().await;
         Ok(query
             .execute(self.pool())
             .await
@@ -86,6 +88,10 @@ impl EventLog for SqlStore {
         );
         let mut found = self.events(sql, &[&id_text], OP).await?;
         found.pop().ok_or(Error::EventNotFound { id })
+    }
+
+    async fn read_events(&self, ids: &[Uuid]) -> Result<Vec<Event>> {
+        self.read_events_batch(ids).await
     }
 
     async fn read_stream(&self, domain: &str, pid: &str) -> Result<Vec<Event>> {

@@ -11,7 +11,7 @@ use crate::certificate::{CertificateRecord, CertificateStore};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::event::check_key;
-use crate::hub::{Hub, HubRegistration, HubRegistry};
+use crate::registry::{HubRecord, HubRegistration, HubRegistry};
 
 use super::rows::time;
 use super::{Context, SqlStore, is_unique_violation};
@@ -21,7 +21,7 @@ type HubRow = (String, i64, i64, String, i64, String, i64, Option<i64>);
 
 const HUB_COLUMNS: &str = "id, registered_at, heartbeat_at, external_host, external_port, internal_host, internal_port, quit_at";
 
-fn hub(row: HubRow, operation: &'static str) -> Result<Hub> {
+fn hub(row: HubRow, operation: &'static str) -> Result<HubRecord> {
     let (
         id,
         registered_at,
@@ -36,7 +36,7 @@ fn hub(row: HubRow, operation: &'static str) -> Result<Hub> {
         u16::try_from(p)
             .map_err(|_| Error::decode(operation, format!("hub port {p} is out of range")))
     };
-    Ok(Hub {
+    Ok(HubRecord {
         registration: HubRegistration {
             id,
             external_host,
@@ -55,6 +55,7 @@ impl HubRegistry for SqlStore {
     async fn register_hub(&self, registration: &HubRegistration) -> Result<bool> {
         check_key("hub id", &registration.id)?;
         let now = self.now().as_millis();
+        let _gate = self.write_gate().await;
         let inserted = sqlx::query(self.sql(
             "INSERT INTO eventflow_hub (id, registered_at, heartbeat_at, external_host, external_port, \
              internal_host, internal_port) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -84,7 +85,7 @@ impl HubRegistry for SqlStore {
         self.one_row(query, "record a hub heartbeat").await
     }
 
-    async fn live_hubs(&self, ttl: Duration) -> Result<Vec<Hub>> {
+    async fn live_hubs(&self, ttl: Duration) -> Result<Vec<HubRecord>> {
         const OP: &str = "list live hubs";
         let oldest = (self.now() - ttl).as_millis();
         let sql = format!(
@@ -110,6 +111,7 @@ impl HubRegistry for SqlStore {
 
     async fn quit_stale_hubs(&self, ttl: Duration) -> Result<u64> {
         let now = self.now();
+        let _gate = self.write_gate().await;
         let quit = sqlx::query(self.sql(
             "UPDATE eventflow_hub SET quit_at = ? WHERE quit_at IS NULL AND heartbeat_at < ?",
         ))
@@ -121,7 +123,7 @@ impl HubRegistry for SqlStore {
         Ok(quit.rows_affected())
     }
 
-    async fn hub(&self, id: &str) -> Result<Option<Hub>> {
+    async fn hub(&self, id: &str) -> Result<Option<HubRecord>> {
         const OP: &str = "read a hub";
         let sql = format!("SELECT {HUB_COLUMNS} FROM eventflow_hub WHERE id = ?");
         let row: Option<HubRow> = sqlx::query_as(self.dynamic_sql(sql))
@@ -140,6 +142,7 @@ type CertificateRow = (String, i64, String, Vec<u8>, i64, i64, Option<i64>);
 impl CertificateStore for SqlStore {
     async fn persist_certificate(&self, record: &CertificateRecord) -> Result<bool> {
         check_key("certificate id", &record.id)?;
+        let _gate = self.write_gate().await;
         let inserted = sqlx::query(self.sql(
             "INSERT INTO eventflow_certificate (id, version, cert, secret, validity, created_at) \
              VALUES (?, 0, ?, ?, ?, ?)",
@@ -185,6 +188,7 @@ impl CertificateStore for SqlStore {
 
     async fn revoke_certificate(&self, id: &str) -> Result<bool> {
         const OP: &str = "revoke a certificate";
+        let _gate = self.write_gate().await;
         let mut tx = self.begin_write(OP).await?;
         // The revoked row moves to the next free version, freeing version 0 for a successor.
         let versions: i64 =
@@ -229,6 +233,7 @@ impl CertificateStore for SqlStore {
 impl AgentLog for SqlStore {
     async fn write_log(&self, agent: &str, message: &str, error: Option<&Value>) -> Result<()> {
         let error = error.map_or_else(|| "{}".to_owned(), Value::to_string);
+        let _gate = self.write_gate().await;
         sqlx::query(self.sql(
             "INSERT INTO eventflow_log (timestamp, agent, message, error) VALUES (?, ?, ?, ?)",
         ))

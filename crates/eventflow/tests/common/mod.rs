@@ -9,11 +9,14 @@
 
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod cluster;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
-use superhero_eventflow::{Clock, ManualClock, SqlStore, StoreConfig, Timestamp};
+use superhero_eventflow::{Clock, ManualClock, SqlStore, StoreConfig, SystemClock, Timestamp};
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -46,6 +49,7 @@ pub struct Harness {
     pub store: SqlStore,
     pub clock: ManualClock,
     pub db: Db,
+    realtime: bool,
     config: StoreConfig,
     cleanup: Option<Cleanup>,
     _dir: Option<TempDir>,
@@ -61,11 +65,21 @@ struct Cleanup {
 pub const T0: Timestamp = Timestamp::from_millis(1_767_225_600_000);
 
 impl Harness {
-    /// Opens a fresh store on `db`; panics with the reason when the server is unusable.
+    /// Opens a fresh store on `db` with a manual clock; panics with the reason when the
+    /// server is unusable.
     pub async fn new(db: Db) -> Harness {
+        Self::open(db, false).await
+    }
+
+    /// Opens a fresh store on `db` on the system clock (hubs and spokes run in real time).
+    pub async fn realtime(db: Db) -> Harness {
+        Self::open(db, true).await
+    }
+
+    async fn open(db: Db, realtime: bool) -> Harness {
         let name = format!("ef_test_{}", &Uuid::now_v7().simple().to_string()[16..]);
         let mut config = StoreConfig {
-            max_connections: 8,
+            max_connections: if realtime { 16 } else { 8 },
             acquire_timeout_ms: 30_000,
             ..StoreConfig::default()
         };
@@ -107,13 +121,19 @@ impl Harness {
             }
         };
         let clock = ManualClock::new(T0);
-        let store = SqlStore::open_with_clock(&config, Arc::new(clock.clone()))
+        let store_clock: Arc<dyn Clock> = if realtime {
+            Arc::new(SystemClock)
+        } else {
+            Arc::new(clock.clone())
+        };
+        let store = SqlStore::open_with_clock(&config, store_clock)
             .await
             .unwrap_or_else(|e| panic!("cannot open the {db:?} test store: {e} ({})", e.code()));
         Harness {
             store,
             clock,
             db,
+            realtime,
             config,
             cleanup,
             _dir: dir,
@@ -122,7 +142,12 @@ impl Harness {
 
     /// Another store on the same database (as a second process would open it).
     pub async fn reopen(&self) -> SqlStore {
-        SqlStore::open_with_clock(&self.config, Arc::new(self.clock.clone()))
+        let clock: Arc<dyn Clock> = if self.realtime {
+            Arc::new(SystemClock)
+        } else {
+            Arc::new(self.clock.clone())
+        };
+        SqlStore::open_with_clock(&self.config, clock)
             .await
             .expect("reopen the test store")
     }

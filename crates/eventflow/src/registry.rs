@@ -27,9 +27,9 @@ pub struct HubRegistration {
     pub internal_port: u16,
 }
 
-/// A registered hub.
+/// A registered hub, as the registry holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hub {
+pub struct HubRecord {
     /// Its address and id.
     pub registration: HubRegistration,
     /// When it registered.
@@ -50,7 +50,7 @@ pub trait HubRegistry: Send + Sync {
     async fn heartbeat_hub(&self, id: &str) -> Result<bool>;
 
     /// Hubs that have not quit and heartbeated within `ttl`, oldest registration first.
-    async fn live_hubs(&self, ttl: Duration) -> Result<Vec<Hub>>;
+    async fn live_hubs(&self, ttl: Duration) -> Result<Vec<HubRecord>>;
 
     /// Marks a hub quit; false when it had quit already or is unknown.
     async fn quit_hub(&self, id: &str) -> Result<bool>;
@@ -59,5 +59,5 @@ pub trait HubRegistry: Send + Sync {
     async fn quit_stale_hubs(&self, ttl: Duration) -> Result<u64>;
 
     /// One hub by id.
-    async fn hub(&self, id: &str) -> Result<Option<Hub>>;
+    async fn hub(&self, id: &str) -> Result<Option<HubRecord>>;
 }

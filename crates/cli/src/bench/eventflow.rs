@@ -1,0 +1,47 @@
+//! `superhero bench eventflow`: see [`superhero_eventflow::bench`].
+
+use clap::Args;
+use superhero_core::logging::{self, LogConfig};
+use superhero_eventflow::bench::{self, BenchOptions};
+
+use crate::cli::GlobalArgs;
+use crate::error::CliResult;
+
+/// Options of `superhero bench eventflow`.
+#[derive(Debug, Args)]
+pub struct EventflowBenchArgs {
+    /// A PostgreSQL or MySQL/MariaDB server (a fresh schema or database is created and
+    /// dropped); default: a SQLite file in a temporary folder.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Events of the throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Concurrent publish calls of the throughput phase.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// Offered rate of the latency phase, events per second.
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: u32,
+    /// Seconds of the latency phase.
+    #[arg(long, default_value_t = 5)]
+    pub latency_secs: u64,
+}
+
+pub async fn execute(global: &GlobalArgs, args: EventflowBenchArgs) -> CliResult {
+    logging::init(&LogConfig {
+        format: global.log_format.unwrap_or_default(),
+        level: "warn".into(),
+    });
+    let options = BenchOptions {
+        store_url: args.store,
+        events: args.events.max(1),
+        concurrency: args.concurrency.max(1),
+        rate: args.rate.max(1),
+        latency_secs: args.latency_secs,
+        ..BenchOptions::default()
+    };
+    let report = bench::run(&options).await?;
+    print!("{report}");
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! `superhero eventlog <domain> <pid>`: the event-log of one process, then its projected
+//! state.
+
+use clap::Args;
+use serde_json::json;
+use superhero_eventflow::service::settings as eventflow_settings;
+use superhero_eventflow::{EventLog, SqlStore};
+
+use crate::cli::GlobalArgs;
+use crate::error::CliResult;
+use crate::settings;
+
+/// Options of `superhero eventlog`.
+#[derive(Debug, Args)]
+pub struct EventlogArgs {
+    /// The process's domain.
+    pub domain: String,
+    /// The process id.
+    pub pid: String,
+    /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Print one JSON document `{events, state}` instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn execute(global: &GlobalArgs, args: EventlogArgs) -> CliResult {
+    let config = settings::load(global, |builder| match &args.store {
+        Some(url) => builder.set("eventflow/store/url", json!(url)),
+        None => builder,
+    })?;
+    let store = SqlStore::open(&eventflow_settings::store(&config)?).await?;
+    let events = store.read_stream(&args.domain, &args.pid).await?;
+    let state = store.read_state(&args.domain, &args.pid).await?;
+    store.close().await;
+    if args.json {
+        let document =
+            json!({"domain": args.domain, "pid": args.pid, "events": events, "state": state});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!(
+        "event-log {} › {} ({} events)",
+        args.domain,
+        args.pid,
+        events.len()
+    );
+    for event in &events {
+        println!(
+            "  v{:<4} #{:<8} {}  {:<24} {}  id={}",
+            event.version,
+            event.position,
+            event.timestamp.to_rfc3339(),
+            event.name,
+            event.data,
+            event.id
+        );
+    }
+    println!("state:");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&state).unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! `superhero bench eventflow`: one run of a real hub over real TLS on loopback with one
+//! publishing spoke and two competing consuming spokes, each with its own connection pool
+//! (as separate processes would have).
+//!
+//! 1. **Throughput**: `events` publishes from `concurrency` concurrent callers; the
+//!    publish rate (commits per second) and the end-to-end rate (first publish to last
+//!    handled).
+//! 2. **Latency**: publishes at a fixed offered rate for `latency_secs`; p50/p99 of
+//!    publish call → handler start.
+//! 3. **Exactly once**: every handler invocation is counted: lost = published but never
+//!    handled, duplicated = handled more than once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
+use uuid::Uuid;
+
+use crate::certs::{CertificateAuthority, CertificatesConfig};
+use crate::config::{Backend, StoreConfig, redact};
+use crate::error::{Error, Result};
+use crate::event::NewEvent;
+use crate::hub::{Hub, HubConfig};
+use crate::spoke::{Spoke, SpokeConfig};
+use crate::sql::SqlStore;
+use crate::store::EventStore;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// A PostgreSQL or MySQL/MariaDB server URL (a fresh schema/database is created on it
+    /// and dropped afterwards); `None`: a SQLite file in a temporary folder.
+    pub store_url: Option<String>,
+    /// Events in the throughput phase.
+    pub events: usize,
+    /// Concurrent publish calls in the throughput phase.
+    pub concurrency: usize,
+    /// Offered rate of the latency phase, events per second.
+    pub rate: u32,
+    /// Length of the latency phase, seconds.
+    pub latency_secs: u64,
+    /// Give up waiting for deliveries after this long.
+    pub timeout: Duration,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            store_url: None,
+            events: 20_000,
+            concurrency: 256,
+            rate: 1_000,
+            latency_secs: 5,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    /// The backend.
+    pub backend: Backend,
+    /// Events published in the throughput phase.
+    pub events: usize,
+    /// Commits per second seen by the publisher.
+    pub publish_rate: f64,
+    /// Events handled per second, first publish to last handled.
+    pub end_to_end_rate: f64,
+    /// The offered rate of the latency phase.
+    pub offered_rate: u32,
+    /// Events of the latency phase.
+    pub latency_events: usize,
+    /// Median publish → handled, milliseconds.
+    pub p50_ms: f64,
+    /// 90th percentile publish → handled, milliseconds.
+    pub p90_ms: f64,
+    /// 99th percentile publish → handled, milliseconds.
+    pub p99_ms: f64,
+    /// 99.9th percentile publish → handled, milliseconds.
+    pub p999_ms: f64,
+    /// Slowest publish → handled, milliseconds.
+    pub max_ms: f64,
+    /// Published (both phases) but never handled.
+    pub lost: usize,
+    /// Handled more than once (extra invocations).
+    pub duplicated: usize,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "eventflow benchmark on {}: 1 hub (TLS, loopback), 1 publishing spoke, 2 competing consuming spokes",
+            self.backend.name()
+        )?;
+        writeln!(f, "  throughput: {} events", self.events)?;
+        writeln!(
+            f,
+            "    publish rate      {:>10.0} events/s",
+            self.publish_rate
+        )?;
+        writeln!(
+            f,
+            "    end to end        {:>10.0} events/s",
+            self.end_to_end_rate
+        )?;
+        writeln!(
+            f,
+            "  latency at {} events/s offered ({} events), publish → handled:",
+            self.offered_rate, self.latency_events
+        )?;
+        writeln!(f, "    p50               {:>10.2} ms", self.p50_ms)?;
+        writeln!(f, "    p90               {:>10.2} ms", self.p90_ms)?;
+        writeln!(f, "    p99               {:>10.2} ms", self.p99_ms)?;
+        writeln!(f, "    p99.9             {:>10.2} ms", self.p999_ms)?;
+        writeln!(f, "    max               {:>10.2} ms", self.max_ms)?;
+        writeln!(
+            f,
+            "  exactly once: lost {}, duplicated {}",
+            self.lost, self.duplicated
+        )
+    }
+}
+
+/// Handler invocations: event id → count, and latencies of probe events.
+#[derive(Default)]
+struct Tally {
+    handled: HashMap<Uuid, u32>,
+    latencies_us: Vec<u64>,
+    total: usize,
+}
+
+/// Runs the benchmark once.
+pub async fn run(options: &BenchOptions) -> Result<BenchReport> {
+    let place = Place::create(options.store_url.as_deref()).await?;
+    let result = run_on(&place, options).await;
+    place.drop_it().await;
+    result
+}
+
+async fn run_on(place: &Place, options: &BenchOptions) -> Result<BenchReport> {
+    let backend = place.config.backend()?;
+    let open = || async {
+        SqlStore::open(&place.config)
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn EventStore>)
+    };
+    let mut certificates = CertificatesConfig::with_secret(format!("bench-{}", Uuid::now_v7()));
+    certificates.kdf = crate::certs::KdfCost::default();
+    let authority = |store: Arc<dyn EventStore>| {
+        CertificateAuthority::new(store, certificates.clone()).map(Arc::new)
+    };
+    let hub_store = open().await?;
+    let hub = Hub::start(
+        hub_store.clone(),
+        HubConfig {
+            internal_port: 0,
+            ..HubConfig::default()
+        },
+        authority(hub_store)?,
+    )
+    .await?;
+    let tally: Arc<Mutex<Tally>> = Arc::default();
+    let mut consumers = Vec::new();
+    for _ in 0..2 {
+        let store = open().await?;
+        let spoke = Spoke::start(store.clone(), SpokeConfig::default(), authority(store)?).await?;
+        for name in ["tick", "probe"] {
+            let tally = tally.clone();
+            spoke.consume("bench", name, move |event| {
+                let tally = tally.clone();
+                async move {
+                    let now = now_us();
+                    let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
+                    *tally.handled.entry(event.id).or_default() += 1;
+                    tally.total += 1;
+                    if let Some(sent) = event.data.get("sent_us").and_then(|v| v.as_u64()) {
+                        tally.latencies_us.push(now.saturating_sub(sent));
+                    }
+                    Ok(())
+                }
+            })?;
+        }
+        consumers.push(spoke);
+    }
+    let store = open().await?;
+    let publisher = Spoke::start(store.clone(), SpokeConfig::default(), authority(store)?).await?;
+    for spoke in consumers.iter().chain([&publisher]) {
+        wait_connected(spoke).await?;
+    }
+
+    // 1. Throughput.
+    let started = Instant::now();
+    let per_task = options.events.div_ceil(options.concurrency.max(1));
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..options.concurrency.max(1) {
+        let publisher = publisher.clone();
+        let count = per_task.min(options.events.saturating_sub(task * per_task));
+        tasks.spawn(async move {
+            let mut ids = Vec::with_capacity(count);
+            for i in 0..count {
+                let event = NewEvent::new("bench", format!("t{task}-{i}"), "tick");
+                ids.push(publisher.publish(event).await?.id);
+            }
+            Ok::<_, Error>(ids)
+        });
+    }
+    let mut published: Vec<Uuid> = Vec::with_capacity(options.events);
+    while let Some(joined) = tasks.join_next().await {
+        let ids =
+            joined.map_err(|e| Error::invalid(format!("a publishing task failed: {e}")))??;
+        published.extend(ids);
+    }
+    let publish_elapsed = started.elapsed();
+    wait_handled(&tally, published.len(), options.timeout).await;
+    let end_to_end = started.elapsed();
+
+    // 2. Latency at a fixed offered rate.
+    let probes = usize::try_from(u64::from(options.rate) * options.latency_secs).unwrap_or(0);
+    let before = tally.lock().unwrap_or_else(PoisonError::into_inner).total;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(
+        1.0 / f64::from(options.rate.max(1)),
+    ));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut probe_tasks = tokio::task::JoinSet::new();
+    for i in 0..probes {
+        ticker.tick().await;
+        let publisher = publisher.clone();
+        probe_tasks.spawn(async move {
+            let event = NewEvent::new("bench", format!("probe-{i}"), "probe")
+                .with_data(json!({ "sent_us": now_us() }));
+            publisher.publish(event).await.map(|a| a.id)
+        });
+    }
+    while let Some(joined) = probe_tasks.join_next().await {
+        let id = joined.map_err(|e| Error::invalid(format!("a probe task failed: {e}")))??;
+        published.push(id);
+    }
+    wait_handled(&tally, before + probes, options.timeout).await;
+    // Let any duplicate show itself.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let (lost, duplicated, latencies) = {
+        let tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
+        let lost = published
+            .iter()
+            .filter(|id| !tally.handled.contains_key(id))
+            .count();
+        let duplicated: usize = tally
+            .handled
+            .values()
+            .map(|n| usize::try_from(n.saturating_sub(1)).unwrap_or(0))
+            .sum();
+        let mut latencies = tally.latencies_us.clone();
+        latencies.sort_unstable();
+        (lost, duplicated, latencies)
+    };
+    for spoke in consumers.iter().chain([&publisher]) {
+        spoke.shutdown().await;
+    }
+    hub.shutdown().await;
+    Ok(BenchReport {
+        backend,
+        events: options.events,
+        publish_rate: rate(options.events, publish_elapsed),
+        end_to_end_rate: rate(options.events, end_to_end),
+        offered_rate: options.rate,
+        latency_events: probes,
+        p50_ms: percentile_ms(&latencies, 0.50),
+        p90_ms: percentile_ms(&latencies, 0.90),
+        p99_ms: percentile_ms(&latencies, 0.99),
+        p999_ms: percentile_ms(&latencies, 0.999),
+        max_ms: percentile_ms(&latencies, 1.0),
+        lost,
+        duplicated,
+    })
+}
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn rate(events: usize, elapsed: Duration) -> f64 {
+    let events = u32::try_from(events).map(f64::from).unwrap_or(f64::MAX);
+    events / elapsed.as_secs_f64().max(1e-9)
+}
+
+fn percentile_ms(sorted_us: &[u64], quantile: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let last = sorted_us.len() - 1;
+    let rank = (quantile * f64::from(u32::try_from(last).unwrap_or(u32::MAX))).round();
+    let index = usize::try_from(rank as u64).unwrap_or(last).min(last);
+    u32::try_from(sorted_us[index])
+        .map(f64::from)
+        .unwrap_or(f64::MAX)
+        / 1000.0
+}
+
+async fn wait_connected(spoke: &Spoke) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while spoke.connected_hubs().is_empty() {
+        if Instant::now() > deadline {
+            return Err(Error::Connect {
+                target: "the benchmark hub".into(),
+                reason: "a spoke did not connect within 30 s".into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    spoke.sync(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+async fn wait_handled(tally: &Mutex<Tally>, total: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let done = tally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .handled
+            .len()
+            >= total;
+        if done || Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Where the benchmark's data lives, and how to remove it.
+struct Place {
+    config: StoreConfig,
+    folder: Option<std::path::PathBuf>,
+    drop_statement: Option<(String, String)>,
+}
+
+impl Place {
+    async fn create(url: Option<&str>) -> Result<Place> {
+        let name = format!("ef_bench_{}", &Uuid::now_v7().simple().to_string()[20..]);
+        let mut config = StoreConfig {
+            max_connections: 16,
+            ..StoreConfig::default()
+        };
+        let Some(url) = url else {
+            let folder = std::env::temp_dir().join(&name);
+            config.url = format!("sqlite://{}/eventflow.db", folder.display());
+            return Ok(Place {
+                config,
+                folder: Some(folder),
+                drop_statement: None,
+            });
+        };
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                config.url = url.to_owned();
+                Ok(Place {
+                    config,
+                    folder: None,
+                    drop_statement: None,
+                })
+            }
+            Backend::Postgres => {
+                config.url = url.to_owned();
+                config.schema = Some(name.clone());
+                Ok(Place {
+                    config,
+                    folder: None,
+                    drop_statement: Some((
+                        url.to_owned(),
+                        format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+                    )),
+                })
+            }
+            Backend::MySql => {
+                admin(
+                    url,
+                    &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+                )
+                .await?;
+                config.url = with_database(url, &name);
+                Ok(Place {
+                    config,
+                    folder: None,
+                    drop_statement: Some((
+                        url.to_owned(),
+                        format!("DROP DATABASE IF EXISTS `{name}`"),
+                    )),
+                })
+            }
+        }
+    }
+
+    async fn drop_it(&self) {
+        if let Some(folder) = &self.folder {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+        if let Some((url, statement)) = &self.drop_statement
+            && let Err(error) = admin(url, statement).await
+        {
+            tracing::warn!(%error, "could not drop the benchmark's schema or database");
+        }
+    }
+}
+
+async fn admin(url: &str, statement: &str) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let operation = "prepare the benchmark database";
+    let mut conn = AnyConnection::connect(url)
+        .await
+        .map_err(|e| Error::Config {
+            reason: format!("cannot connect to {}: {e}", redact(url)),
+            source: None,
+        })?;
+    conn.execute(AssertSqlSafe(statement.to_owned()))
+        .await
+        .map_err(|e| Error::from_sqlx(operation, e))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// The server URL with another database name.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{root}/{database}?{query}"),
+        None => format!("{root}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_urls() {
+        let sorted: Vec<u64> = (1..=100).map(|n| n * 1000).collect();
+        assert!((percentile_ms(&sorted, 0.5) - 51.0).abs() < 1.5);
+        assert!((percentile_ms(&sorted, 0.99) - 99.0).abs() < 1.5);
+        assert!(percentile_ms(&[], 0.5).is_nan());
+        assert_eq!(
+            with_database("mysql://root@h:3306/test", "x"),
+            "mysql://root@h:3306/x"
+        );
+        assert_eq!(with_database("mysql://h?ssl=1", "x"), "mysql://h/x?ssl=1");
+    }
+}

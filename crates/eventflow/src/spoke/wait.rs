@@ -1,0 +1,102 @@
+//! `wait`: the first event of a process with one of some names, whether it was written
+//! before the call or arrives within the timeout.
+//!
+//! Order of operations closes the race between "already written" and "arriving": first
+//! subscribe, then a `sync` round trip with every connected hub (after it, every hub
+//! routes with the subscription in place), then read the event-log. An event committed
+//! before the read is found there; one routed after the sync is notified. The event-log is
+//! also re-read every `wait_recheck_ms`, a backstop for notices lost while no hub was
+//! connected.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::{Spoke, SpokeInner};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::net::Message;
+
+/// Longest wait for the hubs' `synced` answers.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) async fn wait(
+    spoke: &Spoke,
+    domain: &str,
+    pid: &str,
+    names: &[&str],
+    timeout: Duration,
+) -> Result<Event> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let timed_out = || Error::WaitTimeout {
+        domain: domain.to_owned(),
+        pid: pid.to_owned(),
+        names: names.join(" | "),
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+    };
+    if names.is_empty() {
+        return Err(Error::invalid("wait needs at least one event name"));
+    }
+    let mut subscription = spoke.subscribe_names(domain, names)?;
+    let _ = tokio::time::timeout_at(deadline, sync(&spoke.inner, SYNC_TIMEOUT)).await;
+    let recheck = Duration::from_millis(spoke.inner.config.wait_recheck_ms);
+    loop {
+        let written = spoke
+            .inner
+            .store
+            .read_stream_by_names(domain, pid, names)
+            .await?;
+        if let Some(event) = written.into_iter().next() {
+            return Ok(event);
+        }
+        let until = (tokio::time::Instant::now() + recheck).min(deadline);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => break,
+                event = subscription.recv() => match event {
+                    Some(event) if event.pid == pid && names.contains(&event.name.as_str()) => {
+                        return Ok(event);
+                    }
+                    Some(_) => {}
+                    None => return Err(Error::Destroyed { what: "spoke" }),
+                },
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(timed_out());
+        }
+    }
+}
+
+/// A `sync` round trip with every connected hub, bounded by `timeout`.
+pub(crate) async fn sync(inner: &SpokeInner, timeout: Duration) {
+    let outboxes: Vec<_> = inner
+        .state()
+        .links
+        .values()
+        .filter_map(|link| link.outbox.clone())
+        .collect();
+    let mut ids = Vec::with_capacity(outboxes.len());
+    let mut answers = Vec::with_capacity(outboxes.len());
+    for outbox in outboxes {
+        let id = inner.next_id();
+        let (tx, rx) = oneshot::channel();
+        inner
+            .syncs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, tx);
+        if outbox.send(Message::Sync { id }) {
+            ids.push(id);
+            answers.push(rx);
+        }
+    }
+    let _ = tokio::time::timeout(timeout, futures_util::future::join_all(answers)).await;
+    let mut syncs = inner
+        .syncs
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for id in ids {
+        syncs.remove(&id);
+    }
+}

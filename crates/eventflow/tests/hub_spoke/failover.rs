@@ -1,0 +1,146 @@
+//! Many hubs: a hub dying, hubs appearing later, spokes before hubs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use superhero_eventflow::net::Message;
+use superhero_eventflow::{NewEvent, Spoke, SpokeConfig};
+use uuid::Uuid;
+
+use crate::common::Db;
+use crate::common::cluster::{Cluster, connected, eventually, spoke_config};
+
+end_to_end!(
+    two_hubs_kill_one_and_spokes_keep_delivering_through_the_other,
+    a_spoke_started_before_any_hub_delivers_once_a_hub_starts,
+    a_new_hub_is_announced_and_spokes_connect_to_it,
+);
+
+const WITHIN: Duration = Duration::from_secs(60);
+
+fn counting(spoke: &Spoke, seen: &Arc<Mutex<HashMap<Uuid, usize>>>) {
+    let seen = seen.clone();
+    spoke
+        .consume("flow", "step", move |event| {
+            let seen = seen.clone();
+            async move {
+                *seen.lock().unwrap().entry(event.id).or_default() += 1;
+                Ok(())
+            }
+        })
+        .unwrap();
+}
+
+async fn two_hubs_kill_one_and_spokes_keep_delivering_through_the_other(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let doomed = cluster.hub().await;
+    let survivor = cluster.hub().await;
+    let seen: Arc<Mutex<HashMap<Uuid, usize>>> = Arc::default();
+    // The consumers stay alive: their leases need not lapse (a 1 s lease can lapse on a
+    // loaded machine, which rightly means redelivery).
+    let config = SpokeConfig {
+        lease_ms: 30_000,
+        ..spoke_config()
+    };
+    let a = cluster.spoke_with(config.clone()).await;
+    let b = cluster.spoke_with(config).await;
+    counting(&a, &seen);
+    counting(&b, &seen);
+    let publisher = cluster.spoke().await;
+    for spoke in [&a, &b, &publisher] {
+        connected(spoke, 2).await;
+    }
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        if i == 100 {
+            doomed.kill().await;
+        }
+        let event = NewEvent::new("flow", format!("f-{i}"), "step");
+        ids.push(publisher.publish(event).await.unwrap().id);
+    }
+    eventually(WITHIN, "every event is handled", || async {
+        seen.lock().unwrap().len() >= ids.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        ids.iter().all(|id| seen.get(id) == Some(&1)),
+        "no loss, no duplicate"
+    );
+    assert_eq!(seen.len(), ids.len());
+    assert_eq!(publisher.connected_hubs(), [survivor.id().to_owned()]);
+    for spoke in [a, b, publisher] {
+        spoke.shutdown().await;
+    }
+    survivor.shutdown().await;
+}
+
+async fn a_spoke_started_before_any_hub_delivers_once_a_hub_starts(db: Db) {
+    let cluster = Cluster::new(db).await;
+    // No hub yet: not even the certificate chain exists.
+    let consumer = cluster.spoke().await;
+    let seen: Arc<Mutex<HashMap<Uuid, usize>>> = Arc::default();
+    counting(&consumer, &seen);
+    let publisher = cluster.spoke().await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let event = NewEvent::new("flow", format!("early-{i}"), "step");
+        ids.push(
+            publisher
+                .publish(event)
+                .await
+                .expect("durable without a hub")
+                .id,
+        );
+    }
+    assert!(publisher.connected_hubs().is_empty());
+    let hub = cluster.hub().await;
+    eventually(WITHIN, "the early events are handled", || async {
+        seen.lock().unwrap().len() >= ids.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        ids.iter()
+            .all(|id| seen.lock().unwrap().get(id) == Some(&1))
+    );
+    consumer.shutdown().await;
+    publisher.shutdown().await;
+    hub.shutdown().await;
+}
+
+async fn a_new_hub_is_announced_and_spokes_connect_to_it(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let first = cluster.hub().await;
+    // A slow registry poll: the spoke can only learn of the second hub by its announcement.
+    let mut config = spoke_config();
+    config.hub_poll_ms = 600_000;
+    let spoke = cluster.spoke_with(config).await;
+    connected(&spoke, 1).await;
+    let second = cluster.hub().await;
+    eventually(
+        WITHIN,
+        "the spoke connects to the announced hub",
+        || async { spoke.connected_hubs().len() == 2 },
+    )
+    .await;
+    // And it re-subscribed there: a subscription works through either hub.
+    let mut subscription = spoke.subscribe("flow", "*").unwrap();
+    spoke.sync(Duration::from_secs(5)).await;
+    first.kill().await;
+    let id = spoke
+        .publish(NewEvent::new("flow", "x", "hello"))
+        .await
+        .unwrap()
+        .id;
+    let event = tokio::time::timeout(WITHIN, subscription.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.id, id);
+    let _ = Message::Sync { id: 0 };
+    spoke.shutdown().await;
+    second.shutdown().await;
+}
