@@ -7,10 +7,38 @@ use std::time::Duration;
 use common::{Node, free_port, http_get};
 
 #[test]
-fn the_demo_serves_ping_pong_and_stops_cleanly() {
+fn the_demo_serves_ping_pong_with_an_embedded_hub_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut node = Node::start(&["demo", "--http", &format!("127.0.0.1:{port}")], &[]);
-    node.wait_for("started", 1, Duration::from_secs(30));
+    let mut node = Node::start_in(
+        Some(dir.path()),
+        &["demo", "--http", &format!("127.0.0.1:{port}")],
+        &[("SUPERHERO__EVENTFLOW__HUB__INTERNAL_PORT", "0".to_owned())],
+    );
+    node.wait_for("started", 1, Duration::from_secs(60));
+    node.wait_for("hub started", 1, Duration::from_secs(5));
+
+    let secret_file = dir.path().join("data/eventflow.secret");
+    let secret =
+        std::fs::read_to_string(&secret_file).expect("the demo keeps its secret under ./data");
+    assert!(secret.len() >= 64, "256 random bits, hex");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    assert!(
+        dir.path().join("data/eventflow.db").is_file(),
+        "the store is SQLite under ./data"
+    );
+    assert!(
+        !node.dump().contains(secret.trim()),
+        "the secret is never logged"
+    );
 
     assert_eq!(
         http_get(port, "/ping").unwrap(),

@@ -1,24 +1,38 @@
-//! `superhero demo`: the all-in-one node.
+//! `superhero demo`: the all-in-one node — every app on one HTTP port, with an
+//! embedded eventflow hub and spoke on SQLite under `./data`.
+
+use std::io::Write;
+use std::path::Path;
 
 use serde_json::json;
 use superhero_core::config::Format;
 use superhero_core::{Core, Running};
+use superhero_eventflow::service::{HUB, HubService};
 use superhero_http::service::HttpService;
 
 use crate::apps::APPS;
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::{services, settings};
 
-/// The demo's own defaults, under the user's config files.
+/// The demo's own defaults, under the apps' wiring and the user's config files.
 const DEFAULTS: &str = include_str!("demo.toml");
 
+/// Where the demo keeps its data.
+const DATA_DIR: &str = "data";
+
 pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
-    let config = settings::load(global, |mut builder| {
+    let secret = cluster_secret(Path::new(DATA_DIR))?;
+    let config = settings::load(global, |builder| {
+        let mut builder = builder
+            .add_text("superhero demo defaults", Format::Toml, DEFAULTS, None)
+            .add_value(
+                "data/eventflow.secret",
+                json!({"eventflow": {"certificates": {"secret": secret}}}),
+            );
         for app in APPS {
             builder = (app.configure)(builder);
         }
-        let builder = builder.add_text("superhero demo defaults", Format::Toml, DEFAULTS, None);
         match args.http {
             Some(addr) => builder.set("http/server/listen", json!(addr.to_string())),
             None => builder,
@@ -29,9 +43,35 @@ pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
         .await?)
 }
 
+/// The eventflow cluster secret of this data folder: read from
+/// `data/eventflow.secret`, or created there (owner-only) with 256 random bits on
+/// the first run. An explicit `eventflow.certificates.secret` (config file or
+/// `SUPERHERO__EVENTFLOW__CERTIFICATES__SECRET`) takes precedence.
+fn cluster_secret(dir: &Path) -> CliResult<String> {
+    let file = dir.join("eventflow.secret");
+    let failed = |e: std::io::Error| CliError::Demo(format!("{}: {e}", file.display()));
+    match std::fs::read_to_string(&file) {
+        Ok(secret) if !secret.trim().is_empty() => return Ok(secret.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(failed(e)),
+    }
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let secret: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut handle = options.open(&file).map_err(failed)?;
+    handle.write_all(secret.as_bytes()).map_err(failed)?;
+    Ok(secret)
+}
+
 fn print_banner(running: &Running) {
-    let Some(addr) = running
-        .locator()
+    let locator = running.locator();
+    let Some(addr) = locator
         .locate::<HttpService>("http")
         .ok()
         .and_then(|http| http.local_addr())
@@ -47,5 +87,17 @@ fn print_banner(running: &Running) {
         }
     }
     println!("  {:<14} {base}/openapi.json", "OpenAPI");
+    if let Some(hub) = locator.locate::<HubService>(HUB).ok().and_then(|s| s.hub()) {
+        println!(
+            "  {:<14} {} (mutual TLS), store {}",
+            "eventflow hub",
+            hub.local_addr(),
+            running
+                .config()
+                .find("eventflow/store/url")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+        );
+    }
     println!("Stop with Ctrl-C.");
 }

@@ -20,7 +20,15 @@ pub struct Node {
 impl Node {
     /// Starts `superhero <args>` with JSON logs and extra environment.
     pub fn start(args: &[&str], env: &[(&str, String)]) -> Node {
+        Self::start_in(None, args, env)
+    }
+
+    /// Like [`start`](Self::start), in working directory `cwd`.
+    pub fn start_in(cwd: Option<&Path>, args: &[&str], env: &[(&str, String)]) -> Node {
         let mut command = Command::new(env!("CARGO_BIN_EXE_superhero"));
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
         command
             .arg("--log-format")
             .arg("json")
