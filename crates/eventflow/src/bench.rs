@@ -15,14 +15,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use uuid::Uuid;
 
 use crate::certs::{CertificateAuthority, CertificatesConfig};
-use crate::config::{Backend, StoreConfig, redact};
+use crate::config::{Backend, StoreConfig};
 use crate::error::{Error, Result};
 use crate::event::NewEvent;
 use crate::hub::{Hub, HubConfig};
+use crate::scratch::ScratchDatabase;
 use crate::spoke::{Spoke, SpokeConfig};
 use crate::sql::SqlStore;
 use crate::store::EventStore;
@@ -135,16 +135,22 @@ struct Tally {
 
 /// Runs the benchmark once.
 pub async fn run(options: &BenchOptions) -> Result<BenchReport> {
-    let place = Place::create(options.store_url.as_deref()).await?;
-    let result = run_on(&place, options).await;
-    place.drop_it().await;
+    let scratch = ScratchDatabase::create(options.store_url.as_deref(), "ef_bench").await?;
+    let config = StoreConfig {
+        max_connections: 16,
+        ..scratch.config().clone()
+    };
+    let result = run_on(&config, options).await;
+    if let Err(error) = scratch.remove().await {
+        tracing::warn!(%error, "could not drop the benchmark's schema or database");
+    }
     result
 }
 
-async fn run_on(place: &Place, options: &BenchOptions) -> Result<BenchReport> {
-    let backend = place.config.backend()?;
+async fn run_on(config: &StoreConfig, options: &BenchOptions) -> Result<BenchReport> {
+    let backend = config.backend()?;
     let open = || async {
-        SqlStore::open(&place.config)
+        SqlStore::open(config)
             .await
             .map(|s| Arc::new(s) as Arc<dyn EventStore>)
     };
@@ -335,128 +341,15 @@ async fn wait_handled(tally: &Mutex<Tally>, total: usize, timeout: Duration) {
     }
 }
 
-/// Where the benchmark's data lives, and how to remove it.
-struct Place {
-    config: StoreConfig,
-    folder: Option<std::path::PathBuf>,
-    drop_statement: Option<(String, String)>,
-}
-
-impl Place {
-    async fn create(url: Option<&str>) -> Result<Place> {
-        let name = format!("ef_bench_{}", &Uuid::now_v7().simple().to_string()[20..]);
-        let mut config = StoreConfig {
-            max_connections: 16,
-            ..StoreConfig::default()
-        };
-        let Some(url) = url else {
-            let folder = std::env::temp_dir().join(&name);
-            config.url = format!("sqlite://{}/eventflow.db", folder.display());
-            return Ok(Place {
-                config,
-                folder: Some(folder),
-                drop_statement: None,
-            });
-        };
-        match Backend::from_url(url)? {
-            Backend::Sqlite => {
-                config.url = url.to_owned();
-                Ok(Place {
-                    config,
-                    folder: None,
-                    drop_statement: None,
-                })
-            }
-            Backend::Postgres => {
-                config.url = url.to_owned();
-                config.schema = Some(name.clone());
-                Ok(Place {
-                    config,
-                    folder: None,
-                    drop_statement: Some((
-                        url.to_owned(),
-                        format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
-                    )),
-                })
-            }
-            Backend::MySql => {
-                admin(
-                    url,
-                    &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
-                )
-                .await?;
-                config.url = with_database(url, &name);
-                Ok(Place {
-                    config,
-                    folder: None,
-                    drop_statement: Some((
-                        url.to_owned(),
-                        format!("DROP DATABASE IF EXISTS `{name}`"),
-                    )),
-                })
-            }
-        }
-    }
-
-    async fn drop_it(&self) {
-        if let Some(folder) = &self.folder {
-            let _ = std::fs::remove_dir_all(folder);
-        }
-        if let Some((url, statement)) = &self.drop_statement
-            && let Err(error) = admin(url, statement).await
-        {
-            tracing::warn!(%error, "could not drop the benchmark's schema or database");
-        }
-    }
-}
-
-async fn admin(url: &str, statement: &str) -> Result<()> {
-    sqlx::any::install_default_drivers();
-    let operation = "prepare the benchmark database";
-    let mut conn = AnyConnection::connect(url)
-        .await
-        .map_err(|e| Error::Config {
-            reason: format!("cannot connect to {}: {e}", redact(url)),
-            source: None,
-        })?;
-    conn.execute(AssertSqlSafe(statement.to_owned()))
-        .await
-        .map_err(|e| Error::from_sqlx(operation, e))?;
-    let _ = conn.close().await;
-    Ok(())
-}
-
-/// The server URL with another database name.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{database}?{query}"),
-        None => format!("{root}/{database}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_and_urls() {
+    fn percentiles() {
         let sorted: Vec<u64> = (1..=100).map(|n| n * 1000).collect();
         assert!((percentile_ms(&sorted, 0.5) - 51.0).abs() < 1.5);
         assert!((percentile_ms(&sorted, 0.99) - 99.0).abs() < 1.5);
         assert!(percentile_ms(&[], 0.5).is_nan());
-        assert_eq!(
-            with_database("mysql://root@h:3306/test", "x"),
-            "mysql://root@h:3306/x"
-        );
-        assert_eq!(with_database("mysql://h?ssl=1", "x"), "mysql://h/x?ssl=1");
     }
 }

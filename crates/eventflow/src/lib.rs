@@ -47,6 +47,7 @@ pub mod net;
 pub mod projection;
 pub mod registry;
 pub mod schedule;
+pub mod scratch;
 pub mod service;
 pub mod spoke;
 mod sql;

@@ -15,10 +15,8 @@ pub mod cluster;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
+use superhero_eventflow::scratch::ScratchDatabase;
 use superhero_eventflow::{Clock, ManualClock, SqlStore, StoreConfig, SystemClock, Timestamp};
-use tempfile::TempDir;
-use uuid::Uuid;
 
 /// The backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,14 +49,7 @@ pub struct Harness {
     pub db: Db,
     realtime: bool,
     config: StoreConfig,
-    cleanup: Option<Cleanup>,
-    _dir: Option<TempDir>,
-}
-
-/// What to drop on the server when a test ends.
-struct Cleanup {
-    admin_url: String,
-    statement: String,
+    scratch: Option<ScratchDatabase>,
 }
 
 /// A start time for manual clocks: 2026-01-01T00:00:00Z.
@@ -77,48 +68,17 @@ impl Harness {
     }
 
     async fn open(db: Db, realtime: bool) -> Harness {
-        let name = format!("ef_test_{}", &Uuid::now_v7().simple().to_string()[16..]);
-        let mut config = StoreConfig {
+        let server = match db {
+            Db::Sqlite => None,
+            Db::Postgres | Db::MySql => Some(required_url(db)),
+        };
+        let scratch = ScratchDatabase::create(server.as_deref(), "ef_test")
+            .await
+            .unwrap_or_else(|e| panic!("cannot prepare the {db:?} test database: {e}"));
+        let config = StoreConfig {
             max_connections: if realtime { 16 } else { 8 },
             acquire_timeout_ms: 30_000,
-            ..StoreConfig::default()
-        };
-        let (dir, cleanup) = match db {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().expect("a temporary folder");
-                config.url = format!("sqlite://{}/eventflow.db", dir.path().display());
-                (Some(dir), None)
-            }
-            Db::Postgres => {
-                let admin_url = required_url(db);
-                config.url = admin_url.clone();
-                config.schema = Some(name.clone());
-                let statement = format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE");
-                (
-                    None,
-                    Some(Cleanup {
-                        admin_url,
-                        statement,
-                    }),
-                )
-            }
-            Db::MySql => {
-                let admin_url = required_url(db);
-                admin(
-                    &admin_url,
-                    &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
-                )
-                .await;
-                config.url = with_database(&admin_url, &name);
-                let statement = format!("DROP DATABASE IF EXISTS `{name}`");
-                (
-                    None,
-                    Some(Cleanup {
-                        admin_url,
-                        statement,
-                    }),
-                )
-            }
+            ..scratch.config().clone()
         };
         let clock = ManualClock::new(T0);
         let store_clock: Arc<dyn Clock> = if realtime {
@@ -135,8 +95,7 @@ impl Harness {
             db,
             realtime,
             config,
-            cleanup,
-            _dir: dir,
+            scratch: Some(scratch),
         }
     }
 
@@ -165,7 +124,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        let Some(cleanup) = self.cleanup.take() else {
+        let Some(scratch) = self.scratch.take() else {
             return;
         };
         // Drop runs inside the test's runtime: do the async clean-up on a thread of its own.
@@ -174,10 +133,10 @@ impl Drop for Harness {
                 .enable_all()
                 .build()
                 .expect("a clean-up runtime");
-            runtime.block_on(admin(&cleanup.admin_url, &cleanup.statement));
+            runtime.block_on(scratch.remove())
         })
         .join();
-        if done.is_err() {
+        if !matches!(done, Ok(Ok(()))) {
             eprintln!("warning: could not drop the test schema or database");
         }
     }
@@ -190,35 +149,6 @@ fn required_url(db: Db) -> String {
             url_variable(db)
         )
     })
-}
-
-/// Runs one statement on a fresh admin connection.
-async fn admin(url: &str, statement: &str) {
-    sqlx::any::install_default_drivers();
-    let mut conn = AnyConnection::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"));
-    conn.execute(AssertSqlSafe(statement.to_owned()))
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    let _ = conn.close().await;
-}
-
-/// The server URL with another database name.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{database}?{query}"),
-        None => format!("{root}/{database}"),
-    }
 }
 
 /// Declares, for each async fn `name(h: &Harness)`, a module `name` with one test per
