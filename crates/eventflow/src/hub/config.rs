@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::net::DEFAULT_MAX_FRAME;
+use crate::net::{DEFAULT_MAX_FRAME, DEFAULT_OUTBOX_CAPACITY};
 
 /// `eventflow.hub`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,9 @@ pub struct HubConfig {
     pub peer_timeout_ms: u64,
     /// Largest frame accepted or sent, in bytes.
     pub max_frame_bytes: usize,
+    /// Most messages queued for one peer; a peer that falls further behind is
+    /// disconnected (nothing is lost: the events are re-routed from the store).
+    pub outbox_capacity: usize,
     /// Most events routed in one batch (one claim statement).
     pub route_batch: usize,
     /// Route batches in flight at once.
@@ -77,6 +80,7 @@ impl Default for HubConfig {
             schedule_recheck_ms: 5_000,
             peer_timeout_ms: 5_000,
             max_frame_bytes: DEFAULT_MAX_FRAME,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
             route_batch: 512,
             route_concurrency: 4,
             certificates: None,
@@ -113,10 +117,14 @@ impl HubConfig {
                 "max_deliveries and sweep_limit must be above 0",
             ));
         }
-        if self.route_batch == 0 || self.route_concurrency == 0 || self.max_frame_bytes < 1024 {
+        if self.route_batch == 0
+            || self.route_concurrency == 0
+            || self.outbox_capacity == 0
+            || self.max_frame_bytes < 1024
+        {
             return Err(Error::settings(
                 KEY,
-                "route_batch and route_concurrency must be above 0, max_frame_bytes at least 1024",
+                "route_batch, route_concurrency and outbox_capacity must be above 0, max_frame_bytes at least 1024",
             ));
         }
         Ok(())

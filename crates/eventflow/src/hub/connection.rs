@@ -65,7 +65,11 @@ async fn serve(inner: Arc<HubInner>, tcp: TcpStream, addr: SocketAddr) {
             return;
         }
     };
-    let (mut reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes);
+    let (mut reader, outbox, writer) = conn::split(
+        stream,
+        inner.config.max_frame_bytes,
+        inner.config.outbox_capacity,
+    );
     let id = inner.next_conn_id();
     let close = CancellationToken::new();
     inner.state().connections.insert(
@@ -81,6 +85,7 @@ async fn serve(inner: Arc<HubInner>, tcp: TcpStream, addr: SocketAddr) {
         let frame = tokio::select! {
             () = inner.token.cancelled() => break,
             () = close.cancelled() => break,
+            () = outbox.overflowed() => break,
             frame = reader.next() => frame,
         };
         match frame {

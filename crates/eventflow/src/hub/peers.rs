@@ -48,7 +48,7 @@ async fn announce_to(inner: &Arc<HubInner>, peer: HubRecord) {
             return;
         }
     };
-    let (reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes);
+    let (reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes, 1);
     outbox.send(Message::HubOnline {
         id: inner.id.clone(),
         host: inner.external_host.clone(),

@@ -1,6 +1,11 @@
 //! One framed connection: socket tuning, dialling a hub over TLS, and splitting a stream
 //! into a frame reader and a writer task that pipelines frames (feeds every queued
 //! message, then flushes once).
+//!
+//! Outboxes are bounded: a peer that does not read its messages fast enough to keep its
+//! outbox under the limit is disconnected instead of buffered without bound. Nothing is
+//! lost by that: undelivered events go back to their hub's sweep, and a spoke reconnects
+//! and re-subscribes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::frame::FrameCodec;
@@ -27,22 +33,45 @@ pub type Reader<S> = FramedRead<ReadHalf<S>, Codec>;
 /// Most messages written before one flush.
 const PIPELINE: usize = 512;
 
+/// Default most messages queued for one peer before it counts as too slow.
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 8192;
+
 /// The sending side of a connection: messages queue here and the writer task sends them.
 /// Cloning is cheap; the connection's writer ends when every clone is dropped.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::UnboundedSender<Message>,
+    tx: mpsc::Sender<Message>,
+    overflow: CancellationToken,
 }
 
 impl Outbox {
-    /// Queues a message; false when the connection is closed.
+    /// Queues a message; false when the connection is closed or its peer is too slow
+    /// (then the connection is being closed, see [`Outbox::overflowed`]).
     pub fn send(&self, message: Message) -> bool {
-        self.tx.send(message).is_ok()
+        match self.tx.try_send(message) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.overflow.is_cancelled() {
+                    tracing::warn!(
+                        queued = self.tx.max_capacity(),
+                        "the peer does not keep up with its messages; closing the connection"
+                    );
+                    self.overflow.cancel();
+                }
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
     }
 
     /// True once the connection's writer has stopped.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Resolves when the outbox overflowed: the connection's reader must stop.
+    pub async fn overflowed(&self) {
+        self.overflow.cancelled().await;
     }
 }
 
@@ -56,25 +85,44 @@ pub fn tune(tcp: &TcpStream) {
     let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&keepalive);
 }
 
-/// Splits `stream` into a message reader and an [`Outbox`] served by a writer task.
-pub fn split<S>(stream: S, max_frame: usize) -> (Reader<S>, Outbox, tokio::task::JoinHandle<()>)
+/// Splits `stream` into a message reader and an [`Outbox`] (holding at most
+/// `outbox_capacity` messages) served by a writer task.
+pub fn split<S>(
+    stream: S,
+    max_frame: usize,
+    outbox_capacity: usize,
+) -> (Reader<S>, Outbox, tokio::task::JoinHandle<()>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (read, write) = tokio::io::split(stream);
     let reader = FramedRead::new(read, Codec::new(max_frame));
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(outbox_capacity.max(1));
+    let overflow = CancellationToken::new();
     let writer = tokio::spawn(
-        write_loop(FramedWrite::new(write, Codec::new(max_frame)), rx).in_current_span(),
+        write_loop(
+            FramedWrite::new(write, Codec::new(max_frame)),
+            rx,
+            overflow.clone(),
+        )
+        .in_current_span(),
     );
-    (reader, Outbox { tx }, writer)
+    (reader, Outbox { tx, overflow }, writer)
 }
 
 async fn write_loop<S: AsyncWrite>(
     mut sink: FramedWrite<WriteHalf<S>, Codec>,
-    mut rx: mpsc::UnboundedReceiver<Message>,
+    mut rx: mpsc::Receiver<Message>,
+    overflow: CancellationToken,
 ) {
-    while let Some(message) = rx.recv().await {
+    loop {
+        let message = tokio::select! {
+            () = overflow.cancelled() => return,
+            message = rx.recv() => match message {
+                Some(message) => message,
+                None => break,
+            },
+        };
         if let Err(error) = sink.feed(message).await {
             tracing::debug!(%error, "connection write failed");
             return;
@@ -92,7 +140,11 @@ async fn write_loop<S: AsyncWrite>(
                 Err(_) => break,
             }
         }
-        if let Err(error) = sink.flush().await {
+        let flushed = tokio::select! {
+            () = overflow.cancelled() => return,
+            flushed = sink.flush() => flushed,
+        };
+        if let Err(error) = flushed {
             tracing::debug!(%error, "connection flush failed");
             return;
         }

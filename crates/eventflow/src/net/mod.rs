@@ -7,6 +7,6 @@ pub mod frame;
 pub mod protocol;
 pub mod tls;
 
-pub use conn::Outbox;
+pub use conn::{DEFAULT_OUTBOX_CAPACITY, Outbox};
 pub use frame::{DEFAULT_MAX_FRAME, FrameCodec, FrameError, PROTOCOL_VERSION};
 pub use protocol::Message;

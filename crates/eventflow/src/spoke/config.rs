@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::net::DEFAULT_MAX_FRAME;
+use crate::net::{DEFAULT_MAX_FRAME, DEFAULT_OUTBOX_CAPACITY};
 
 /// `eventflow.spoke`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +65,9 @@ pub struct SpokeConfig {
     pub shutdown_drain_ms: u64,
     /// Largest frame accepted or sent, in bytes.
     pub max_frame_bytes: usize,
+    /// Most messages queued for one peer; a peer that falls further behind is
+    /// disconnected (nothing is lost: the events are re-routed from the store).
+    pub outbox_capacity: usize,
     /// The consumer map (domain → event names), read by the consume service.
     pub consume: Option<serde_json::Value>,
     /// Per-spoke certificate settings, merged over `eventflow.certificates` by the service.
@@ -90,6 +93,7 @@ impl Default for SpokeConfig {
             wait_recheck_ms: 1_000,
             shutdown_drain_ms: 5_000,
             max_frame_bytes: DEFAULT_MAX_FRAME,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
             consume: None,
             certificates: None,
         }
@@ -125,11 +129,12 @@ impl SpokeConfig {
             || self.concurrency == 0
             || self.claim_batch == 0
             || self.publish_batch == 0
+            || self.outbox_capacity == 0
             || self.max_frame_bytes < 1024
         {
             return Err(Error::settings(
                 KEY,
-                "max_deliveries, concurrency, claim_batch and publish_batch must be above 0, max_frame_bytes at least 1024",
+                "max_deliveries, concurrency, claim_batch, publish_batch and outbox_capacity must be above 0, max_frame_bytes at least 1024",
             ));
         }
         Ok(())

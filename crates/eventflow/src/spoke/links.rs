@@ -129,7 +129,11 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
             reason: "its certificate is revoked or not the current one of its id".into(),
         });
     }
-    let (mut reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes);
+    let (mut reader, outbox, writer) = conn::split(
+        stream,
+        inner.config.max_frame_bytes,
+        inner.config.outbox_capacity,
+    );
     {
         // Registered and re-subscribed under one lock: a concurrent subscribe either sees
         // this link or is part of the snapshot.
@@ -148,6 +152,7 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
     loop {
         let frame = tokio::select! {
             () = inner.token.cancelled() => break,
+            () = outbox.overflowed() => break,
             frame = reader.next() => frame,
         };
         match frame {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::common::Db;
-use crate::common::cluster::{Cluster, connected, eventually};
+use crate::common::cluster::{Cluster, connected, eventually, hub_config};
 
 end_to_end!(
     a_client_with_a_certificate_from_another_root_is_refused,
@@ -21,6 +21,7 @@ end_to_end!(
     a_revoked_leaf_is_refused,
     a_spoke_certificate_cannot_act_as_a_hub,
     garbage_frames_close_only_their_own_connection,
+    a_subscriber_that_stops_reading_is_disconnected_and_the_others_keep_receiving,
 );
 
 const WITHIN: Duration = Duration::from_secs(30);
@@ -260,4 +261,62 @@ fn frame_of_json(json: &[u8]) -> Vec<u8> {
     let mut frame = u32::try_from(json.len()).unwrap().to_be_bytes().to_vec();
     frame.extend_from_slice(json);
     frame
+}
+
+async fn a_subscriber_that_stops_reading_is_disconnected_and_the_others_keep_receiving(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster
+        .hub_with(superhero_eventflow::HubConfig {
+            outbox_capacity: 2,
+            ..hub_config()
+        })
+        .await;
+    let good = cluster.spoke().await;
+    let mut subscription = good.subscribe("chat", "said").unwrap();
+    connected(&good, 1).await;
+
+    // A spoke that subscribes and then never reads what the hub sends it.
+    let identity = spoke_identity(&cluster, "sluggard-1").await;
+    let mut sluggard = dial(&hub, identity.client()).await.unwrap();
+    let subscribe = superhero_eventflow::net::Message::Subscribe {
+        domain: "chat".into(),
+        name: "*".into(),
+    };
+    sluggard.write_all(&frame_of(&subscribe)).await.unwrap();
+    sluggard.flush().await.unwrap();
+    eventually(WITHIN, "the sluggard is connected", || async {
+        hub.connections().len() == 2
+    })
+    .await;
+
+    // Large events fill the socket buffers towards the sluggard, then its outbox.
+    let text = "x".repeat(64 * 1024);
+    let mut published = Vec::new();
+    for n in 0..200 {
+        let event = NewEvent::new("chat", "room-1", "said")
+            .with_data(serde_json::json!({ "n": n, "text": text }));
+        published.push(good.publish(event).await.unwrap().id);
+    }
+    eventually(WITHIN, "the hub drops the sluggard", || async {
+        hub.connections().len() == 1
+    })
+    .await;
+    // Notices are not ordered (the event-log is); every one arrives, once.
+    let mut received = Vec::new();
+    for _ in 0..published.len() {
+        let event = tokio::time::timeout(WITHIN, subscription.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        received.push(event.id);
+    }
+    published.sort();
+    received.sort();
+    assert_eq!(received, published, "the reading spoke gets every event");
+    assert!(
+        closed_by_peer(&mut sluggard).await,
+        "the sluggard's connection is closed"
+    );
+    good.shutdown().await;
+    hub.shutdown().await;
 }
