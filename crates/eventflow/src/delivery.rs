@@ -116,8 +116,9 @@ pub trait DeliveryStore: Send + Sync {
     /// claim so it can be routed when a subscriber appears. False unless `hub` holds it.
     async fn mark_orphan(&self, event_id: Uuid, hub: &str) -> Result<bool>;
 
-    /// Orphaned events of `domain`, oldest first, at most `limit`.
-    async fn orphans(&self, domain: &str, limit: u32) -> Result<Vec<EventRef>>;
+    /// Orphaned events of `domain` (only those called `name`, when given), oldest first,
+    /// at most `limit`.
+    async fn orphans(&self, domain: &str, name: Option<&str>, limit: u32) -> Result<Vec<EventRef>>;
 
     /// Claims an event for `consumer` for `lease`: one conditional update, won by exactly
     /// one caller, and only while the event is available, unsettled, unparked, not leased

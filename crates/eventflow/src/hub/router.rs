@@ -224,7 +224,8 @@ async fn dispatch(inner: &Arc<HubInner>, events: Vec<Event>, won: &HashMap<Uuid,
 pub(crate) async fn release_orphans(inner: Arc<HubInner>, domain: String, name: String) {
     const PAGE: u32 = 500;
     loop {
-        let orphans = match inner.store.orphans(&domain, PAGE).await {
+        let only = (name != super::subscribers::ANY_NAME).then_some(name.as_str());
+        let orphans = match inner.store.orphans(&domain, only, PAGE).await {
             Ok(orphans) => orphans,
             Err(error) => {
                 tracing::warn!(code = error.code(), %error, %domain, "could not list orphans");
@@ -232,17 +233,12 @@ pub(crate) async fn release_orphans(inner: Arc<HubInner>, domain: String, name: 
             }
         };
         let page = orphans.len();
-        let matching: Vec<EventRef> = orphans
-            .into_iter()
-            .filter(|o| name == super::subscribers::ANY_NAME || o.name == name)
-            .collect();
-        if matching.is_empty() {
+        if orphans.is_empty() {
             return;
         }
-        let released = matching.len();
-        match route(&inner, Vec::new(), matching).await {
+        match route(&inner, Vec::new(), orphans).await {
             Ok(routed) => {
-                tracing::debug!(%domain, %name, released, routed, "orphans released");
+                tracing::debug!(%domain, %name, released = page, routed, "orphans released");
                 if routed == 0 || page < PAGE as usize {
                     return;
                 }

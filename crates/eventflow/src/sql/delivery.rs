@@ -123,19 +123,30 @@ impl DeliveryStore for SqlStore {
         self.one_row(query, "mark an event as orphan").await
     }
 
-    async fn orphans(&self, domain: &str, limit: u32) -> Result<Vec<EventRef>> {
+    async fn orphans(&self, domain: &str, name: Option<&str>, limit: u32) -> Result<Vec<EventRef>> {
         const OP: &str = "list orphaned events";
-        let rows: Vec<RefRow> = sqlx::query_as(self.sql(concat!(
-            "SELECT ", ref_columns!(),
-            " FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id",
-            " WHERE e.domain = ? AND p.orphan_at IS NOT NULL AND p.succeeded_at IS NULL AND p.parked_at IS NULL",
-            " ORDER BY e.position LIMIT ?"
-        )))
-        .bind(domain)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await
-        .context(OP)?;
+        let query = match name {
+            None => sqlx::query_as(self.sql(concat!(
+                "SELECT ", ref_columns!(),
+                " FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id",
+                " WHERE e.domain = ? AND p.orphan_at IS NOT NULL AND p.succeeded_at IS NULL AND p.parked_at IS NULL",
+                " ORDER BY e.position LIMIT ?"
+            )))
+            .bind(domain),
+            Some(name) => sqlx::query_as(self.sql(concat!(
+                "SELECT ", ref_columns!(),
+                " FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id",
+                " WHERE e.domain = ? AND e.name = ? AND p.orphan_at IS NOT NULL AND p.succeeded_at IS NULL AND p.parked_at IS NULL",
+                " ORDER BY e.position LIMIT ?"
+            )))
+            .bind(domain)
+            .bind(name),
+        };
+        let rows: Vec<RefRow> = query
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .context(OP)?;
         rows::event_refs(rows, OP)
     }
 

@@ -301,9 +301,17 @@ async fn orphans_release_their_route_and_are_routed_when_claimed_again(h: &Harne
         "routed by hub-1"
     );
     assert!(s.mark_orphan(event.id, "hub-1").await.unwrap());
-    let orphans = s.orphans("shop", 10).await.unwrap();
+    let orphans = s.orphans("shop", None, 10).await.unwrap();
     assert_eq!(orphans.iter().map(|o| o.id).collect::<Vec<_>>(), [event.id]);
-    assert!(s.orphans("other", 10).await.unwrap().is_empty());
+    assert_eq!(s.orphans("shop", Some("n"), 10).await.unwrap().len(), 1);
+    assert!(
+        s.orphans("shop", Some("other-name"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the name filter leaves other names out"
+    );
+    assert!(s.orphans("other", None, 10).await.unwrap().is_empty());
     assert!(
         s.pending_deliveries(5, 10)
             .await
@@ -317,7 +325,7 @@ async fn orphans_release_their_route_and_are_routed_when_claimed_again(h: &Harne
         s.claim_route(event.id, "hub-2", LEASE).await.unwrap(),
         "a subscriber appeared"
     );
-    assert!(s.orphans("shop", 10).await.unwrap().is_empty());
+    assert!(s.orphans("shop", None, 10).await.unwrap().is_empty());
     let publication = s.publication(event.id).await.unwrap().expect("row");
     assert_eq!(publication.hub.as_deref(), Some("hub-2"));
     assert!(publication.orphan_at.is_none());

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use superhero_eventflow::net::Message;
-use superhero_eventflow::{NewEvent, Spoke, SpokeConfig};
+use superhero_eventflow::{AppendRequest, NewEvent, Spoke, SpokeConfig};
 use uuid::Uuid;
 
 use crate::common::Db;
@@ -15,6 +15,7 @@ end_to_end!(
     two_hubs_kill_one_and_spokes_keep_delivering_through_the_other,
     a_spoke_started_before_any_hub_delivers_once_a_hub_starts,
     a_new_hub_is_announced_and_spokes_connect_to_it,
+    orphans_of_one_name_do_not_hide_the_orphans_of_another,
 );
 
 const WITHIN: Duration = Duration::from_secs(60);
@@ -143,4 +144,40 @@ async fn a_new_hub_is_announced_and_spokes_connect_to_it(db: Db) {
     let _ = Message::Sync { id: 0 };
     spoke.shutdown().await;
     second.shutdown().await;
+}
+
+async fn orphans_of_one_name_do_not_hide_the_orphans_of_another(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    let publisher = cluster.spoke().await;
+    connected(&publisher, 1).await;
+    // More orphans of an unwanted name than one release page holds, then the wanted one.
+    let unwanted = (0..600)
+        .map(|n| NewEvent::new("shop", format!("p-{n}"), "ignored"))
+        .collect();
+    publisher
+        .publish_all(AppendRequest::new(unwanted))
+        .await
+        .unwrap();
+    let wanted = publisher
+        .publish(NewEvent::new("shop", "p-x", "wanted"))
+        .await
+        .unwrap()
+        .id;
+    let store = publisher.store().clone();
+    eventually(WITHIN, "every event is an orphan", || async {
+        store.orphans("shop", None, 1_000).await.unwrap().len() == 601
+    })
+    .await;
+
+    let subscriber = cluster.spoke().await;
+    let mut subscription = subscriber.subscribe("shop", "wanted").unwrap();
+    let event = tokio::time::timeout(WITHIN, subscription.recv())
+        .await
+        .expect("the wanted orphan is released")
+        .unwrap();
+    assert_eq!(event.id, wanted);
+    subscriber.shutdown().await;
+    publisher.shutdown().await;
+    hub.shutdown().await;
 }
