@@ -156,13 +156,32 @@ impl SqlStore {
         // Our own bookkeeping table, so an application's sqlx migrations in the same
         // database are neither seen as missing nor disturbed.
         migrator.dangerous_set_table_name("eventflow_migrations");
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|source| Error::Migration {
-                reason: source.to_string(),
-                source,
-            })
+        // PostgreSQL and MySQL serialise concurrent migrators with an advisory lock;
+        // SQLite has none, so processes opening a new file together race, and the losers
+        // fail their (rolled back) migration transaction. Running again then finds the
+        // winner's migration applied and does nothing.
+        let attempts = if self.backend == Backend::Sqlite {
+            5
+        } else {
+            1
+        };
+        let mut attempt = 1;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(source) if attempt < attempts => {
+                    tracing::debug!(error = %source, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    attempt += 1;
+                }
+                Err(source) => {
+                    return Err(Error::Migration {
+                        reason: source.to_string(),
+                        source,
+                    });
+                }
+            }
+        }
     }
 
     pub(crate) fn now(&self) -> Timestamp {

@@ -135,3 +135,37 @@ async fn a_sqlite_file_keeps_its_events_across_opens() {
     assert_eq!((next.version, next.position), (2, appended.position + 1));
     reopened.close().await;
 }
+
+/// Worker processes of a cluster open one new SQLite file at the same moment; each must
+/// find the schema set up exactly once, whoever migrates first.
+#[tokio::test]
+async fn concurrent_opens_of_a_new_sqlite_file_all_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/eventflow.db", dir.path().display());
+        let mut opens = JoinSet::new();
+        for _ in 0..6 {
+            let url = url.clone();
+            opens.spawn(async move { SqlStore::open(&StoreConfig::with_url(&url)).await });
+        }
+        let mut stores = Vec::new();
+        while let Some(opened) = opens.join_next().await {
+            stores.push(
+                opened
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{} ({})", e, e.code())),
+            );
+        }
+        let appended = stores[0]
+            .append_one(NewEvent::new("d", "p", "n"))
+            .await
+            .unwrap();
+        assert_eq!(
+            stores[5].read_event(appended.id).await.unwrap().id,
+            appended.id
+        );
+        for store in stores {
+            store.close().await;
+        }
+    }
+}
