@@ -89,6 +89,12 @@ impl Request {
         self.path_params.push((Arc::from(name), value.into()));
     }
 
+    /// The address of the client's end of the connection (not set for requests built
+    /// outside the server).
+    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
+        self.parts.extensions.get::<RemoteAddr>().map(|r| r.0)
+    }
+
     /// The method.
     pub fn method(&self) -> &Method {
         &self.parts.method
@@ -241,3 +247,7 @@ impl Request {
         self.app.shutdown_token()
     }
 }
+
+/// The client's address, put into each request's extensions by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub std::net::SocketAddr);

@@ -44,8 +44,19 @@ impl Dispatcher for AlterBody {
     }
 }
 
+/// Answers with the client's address as the server saw it.
+struct WhoAmI;
+#[async_trait]
+impl Dispatcher for WhoAmI {
+    async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let remote = request.remote_addr().map(|a| a.to_string());
+        view.set_json(&json!({ "remote": remote }))
+    }
+}
+
 async fn server() -> common::TestServer {
     let mut setup = Setup::new(json!({
+        "whoami": {"condition": "/whoami", "method": "GET", "dispatcher": "whoami"},
         "test": {"condition": "/test", "method": "GET", "dispatcher": "hello"},
         "test-foo": {"condition": "/test/foo", "method": "GET", "dispatcher": "echo"},
         "body": {"condition": "/body", "dispatcher": "alter-body"},
@@ -57,8 +68,26 @@ async fn server() -> common::TestServer {
     setup.registry = setup
         .registry
         .with_dispatcher("abort", Arc::new(Abort))
-        .with_dispatcher("alter-body", Arc::new(AlterBody));
+        .with_dispatcher("alter-body", Arc::new(AlterBody))
+        .with_dispatcher("whoami", Arc::new(WhoAmI));
     setup.start().await
+}
+
+#[tokio::test]
+async fn dispatchers_see_the_clients_address() {
+    let server = server().await;
+    for proto in [Proto::Http1, Proto::H2c] {
+        let mut client = Client::connect(&server, proto).await;
+        let remote = client.get("/whoami").await.json()["remote"].clone();
+        let remote: std::net::SocketAddr = remote.as_str().expect("an address").parse().unwrap();
+        assert!(remote.ip().is_loopback(), "{remote}");
+        assert_ne!(
+            remote.port(),
+            server.addr.port(),
+            "the client's port, not the server's"
+        );
+    }
+    server.stop().await;
 }
 
 #[tokio::test]

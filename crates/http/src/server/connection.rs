@@ -20,6 +20,37 @@ use tower_service::Service;
 
 use super::sniff::{Prefixed, read_preface};
 use crate::error::BoxError;
+use crate::request::RemoteAddr;
+
+/// Puts the connection's peer address into every request's extensions.
+#[derive(Clone)]
+struct WithRemoteAddr<S> {
+    inner: S,
+    remote: Option<std::net::SocketAddr>,
+}
+
+impl<S, B> Service<http::Request<B>> for WithRemoteAddr<S>
+where
+    S: Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if let Some(remote) = self.remote {
+            request.extensions_mut().insert(RemoteAddr(remote));
+        }
+        self.inner.call(request)
+    }
+}
 
 /// What every connection task shares.
 pub(crate) struct Shared {
@@ -41,6 +72,10 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let service = WithRemoteAddr {
+        inner: service,
+        remote: stream.peer_addr().ok(),
+    };
     let Some(acceptor) = shared.tls.clone() else {
         return serve_io(stream, &shared, service).await;
     };
