@@ -111,6 +111,11 @@ impl Harness {
             .expect("reopen the test store")
     }
 
+    /// The configuration that opens this store (for another process, say).
+    pub fn store_config(&self) -> &StoreConfig {
+        &self.config
+    }
+
     /// The shared clock's time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()

@@ -7,6 +7,7 @@
 mod common;
 
 mod certificates;
+mod crash;
 mod delivery;
 mod failover;
 mod original;
