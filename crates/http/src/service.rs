@@ -1,6 +1,6 @@
 //! The HTTP server as a `superhero-core` service.
 //!
-//! [`register`] adds the service `http` to a core [`Registry`](superhero_core::Registry).
+//! [`register`] adds the service `http` to a core [`Registry`].
 //! Its bootstrap reads the config section it is given (normally `http`):
 //!
 //! ```toml

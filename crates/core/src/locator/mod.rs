@@ -6,7 +6,7 @@
 //! [`Locator::locate`] returns `Arc<T>` for the service's own type or for any
 //! trait object it [exposes](crate::registry::Registering::expose).
 
-pub(crate) mod plan;
+pub mod plan;
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
