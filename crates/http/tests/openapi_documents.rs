@@ -58,6 +58,14 @@ async fn invalid_documents_are_refused_with_oas_codes() {
             "E_OAS_INVALID_PARAMETER_SPECIFICATION",
         ),
         (
+            // One name in two places would shadow one value in `Request::param`.
+            with_operation(json!({"x-dispatcher": "echo", "parameters": [
+                    {"name": "a", "in": "query", "schema": {"type": "string"}},
+                    {"name": "a", "in": "header", "schema": {"type": "string"}}
+                ], "responses": {"200": ok}})),
+            "E_OAS_INVALID_PARAMETER_SPECIFICATION",
+        ),
+        (
             with_operation(
                 json!({"x-dispatcher": "echo", "parameters": [{"in": "query"}], "responses": {"200": ok}}),
             ),

@@ -203,6 +203,22 @@ fn compile_params(
             "empty path parameter name",
         ));
     }
+    // `Request::param` is one map by name, so one name in two places (path `id` and
+    // query `id`) would silently shadow a value; refuse the document instead.
+    for (i, param) in params.iter().enumerate() {
+        if let Some(other) = params[..i].iter().find(|p| p.name == param.name) {
+            return Err(HttpError::spec(
+                spec_code::INVALID_PARAMETER,
+                pointer,
+                format!(
+                    "parameter `{}` is declared in {} and in {}; give them different names",
+                    param.name,
+                    other.location.name(),
+                    param.location.name()
+                ),
+            ));
+        }
+    }
     Ok(params)
 }
 

@@ -30,7 +30,7 @@ pub(crate) enum Location {
 }
 
 impl Location {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Path => "path",
             Self::Query => "query",
