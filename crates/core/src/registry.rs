@@ -116,10 +116,12 @@ impl Registry {
             type_name: std::any::type_name::<S>(),
             type_id: TypeId::of::<S>(),
         };
-        self.entries.insert(name.clone(), registration);
         Registering {
-            registry: self,
-            name,
+            registration: self
+                .entries
+                .entry(name)
+                .insert_entry(registration)
+                .into_mut(),
             _service: PhantomData,
         }
     }
@@ -146,29 +148,20 @@ impl Registry {
 
 /// Declares what a registered service needs and offers.
 pub struct Registering<'r, S> {
-    registry: &'r mut Registry,
-    name: String,
+    registration: &'r mut Registration,
     _service: PhantomData<fn() -> S>,
 }
 
 impl<S: Service> Registering<'_, S> {
-    fn registration(&mut self) -> &mut Registration {
-        // The entry was inserted by the call that created this handle.
-        self.registry
-            .entries
-            .get_mut(&self.name)
-            .expect("registration exists while its handle lives")
-    }
-
     /// Services this one locates in its factory; they are constructed first
     /// (and destroyed after it). The config can add more (`locator.<name>.uses`).
-    pub fn uses<I, N>(mut self, names: I) -> Self
+    pub fn uses<I, N>(self, names: I) -> Self
     where
         I: IntoIterator<Item = N>,
         N: Into<String>,
     {
         let names: Vec<String> = names.into_iter().map(Into::into).collect();
-        let uses = &mut self.registration().uses;
+        let uses = &mut self.registration.uses;
         for name in names {
             if !uses.contains(&name) {
                 uses.push(name);
@@ -179,7 +172,7 @@ impl<S: Service> Registering<'_, S> {
 
     /// Makes the service locatable as the trait object `I` too, e.g.
     /// `.expose::<dyn Dispatcher>(|s| s)`.
-    pub fn expose<I>(mut self, cast: fn(Arc<S>) -> Arc<I>) -> Self
+    pub fn expose<I>(self, cast: fn(Arc<S>) -> Arc<I>) -> Self
     where
         I: ?Sized + Send + Sync + 'static,
     {
@@ -188,7 +181,7 @@ impl<S: Service> Registering<'_, S> {
             let view: Box<dyn Any + Send + Sync> = Box::new(cast(typed));
             Some((TypeId::of::<I>(), view))
         });
-        self.registration().exposures.push(exposure);
+        self.registration.exposures.push(exposure);
         self
     }
 }
