@@ -130,6 +130,16 @@ pub(crate) struct SpokeInner {
 }
 
 impl SpokeInner {
+    /// The background tasks, handed over once (shutdown or kill).
+    fn take_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(
+            &mut *self
+                .background
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     pub(crate) fn state(&self) -> MutexGuard<'_, SpokeState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -451,12 +461,7 @@ impl Spoke {
             tracing::warn!(parent: &inner.span, "handlers still running at shutdown; their events are redelivered after the lease");
         }
         inner.stop_publishing.cancel();
-        let background: Vec<_> = std::mem::take(
-            &mut *inner
-                .background
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let background = inner.take_background();
         for task in background {
             if tokio::time::timeout(drain, task).await.is_err() {
                 tracing::warn!(parent: &inner.span, "a spoke task did not stop in time");
@@ -483,12 +488,7 @@ impl Spoke {
         inner.stop_consuming.cancel();
         inner.stop_publishing.cancel();
         inner.token.cancel();
-        let background: Vec<_> = std::mem::take(
-            &mut *inner
-                .background
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let background = inner.take_background();
         for task in background {
             task.abort();
         }

@@ -2,12 +2,14 @@
 //! sealing, hubs and spokes with short intervals, and polling helpers with generous
 //! deadlines (the tests must hold on a loaded 2-core machine).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use superhero_eventflow::certs::{CertificateAuthority, CertificatesConfig, KdfCost};
 use superhero_eventflow::{EventStore, Hub, HubConfig, Spoke, SpokeConfig};
+use uuid::Uuid;
 
 use super::{Db, Harness};
 
@@ -99,6 +101,23 @@ impl Cluster {
             .await
             .unwrap_or_else(|e| panic!("spoke start: {e} ({})", e.code()))
     }
+}
+
+/// How many times each event was handled, across every spoke counting into it.
+pub type Handled = Arc<Mutex<HashMap<Uuid, usize>>>;
+
+/// Makes `spoke` consume (`domain`, `name`), counting each handled event into `handled`.
+pub fn count_handled(spoke: &Spoke, domain: &str, name: &str, handled: &Handled) {
+    let handled = handled.clone();
+    spoke
+        .consume(domain, name, move |event| {
+            let handled = handled.clone();
+            async move {
+                *handled.lock().unwrap().entry(event.id).or_default() += 1;
+                Ok(())
+            }
+        })
+        .unwrap();
 }
 
 /// Polls `check` every 20 ms until it is true; panics with `what` after `within`.

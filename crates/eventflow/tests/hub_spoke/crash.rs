@@ -2,19 +2,19 @@
 //! no goodbye on the socket, no clean-up. The event is handled again elsewhere once the
 //! dead consumer's lease lapses.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use superhero_eventflow::certs::CertificateAuthority;
 use superhero_eventflow::{EventStore, NewEvent, SqlStore, StoreConfig};
-use uuid::Uuid;
 
 use crate::common::Db;
-use crate::common::cluster::{Cluster, certificates, connected, eventually, spoke_config};
+use crate::common::cluster::{
+    Cluster, Handled, certificates, connected, count_handled, eventually, spoke_config,
+};
 
 end_to_end!(a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke);
 
@@ -118,18 +118,9 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke(
     child.0.kill().expect("SIGKILL the consumer process");
     child.0.wait().expect("reap it");
 
-    let handled: Arc<Mutex<HashMap<Uuid, u32>>> = Arc::default();
+    let handled = Handled::default();
     let survivor = cluster.spoke().await;
-    let counter = handled.clone();
-    survivor
-        .consume("crash", "job", move |event| {
-            let counter = counter.clone();
-            async move {
-                *counter.lock().unwrap().entry(event.id).or_default() += 1;
-                Ok(())
-            }
-        })
-        .unwrap();
+    count_handled(&survivor, "crash", "job", &handled);
     connected(&survivor, 1).await;
     eventually(WITHIN, "another spoke handles the event", || async {
         handled.lock().unwrap().get(&id) == Some(&1)

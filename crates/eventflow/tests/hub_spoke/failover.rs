@@ -1,15 +1,14 @@
 //! Many hubs: a hub dying, hubs appearing later, spokes before hubs.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use superhero_eventflow::net::Message;
-use superhero_eventflow::{AppendRequest, NewEvent, Spoke, SpokeConfig};
-use uuid::Uuid;
+use superhero_eventflow::{AppendRequest, NewEvent, SpokeConfig};
 
 use crate::common::Db;
-use crate::common::cluster::{Cluster, connected, eventually, spoke_config};
+use crate::common::cluster::{
+    Cluster, Handled, connected, count_handled, eventually, spoke_config,
+};
 
 end_to_end!(
     two_hubs_kill_one_and_spokes_keep_delivering_through_the_other,
@@ -20,24 +19,11 @@ end_to_end!(
 
 const WITHIN: Duration = Duration::from_secs(60);
 
-fn counting(spoke: &Spoke, seen: &Arc<Mutex<HashMap<Uuid, usize>>>) {
-    let seen = seen.clone();
-    spoke
-        .consume("flow", "step", move |event| {
-            let seen = seen.clone();
-            async move {
-                *seen.lock().unwrap().entry(event.id).or_default() += 1;
-                Ok(())
-            }
-        })
-        .unwrap();
-}
-
 async fn two_hubs_kill_one_and_spokes_keep_delivering_through_the_other(db: Db) {
     let cluster = Cluster::new(db).await;
     let doomed = cluster.hub().await;
     let survivor = cluster.hub().await;
-    let seen: Arc<Mutex<HashMap<Uuid, usize>>> = Arc::default();
+    let seen = Handled::default();
     // The consumers stay alive: their leases need not lapse (a 1 s lease can lapse on a
     // loaded machine, which rightly means redelivery).
     let config = SpokeConfig {
@@ -46,8 +32,8 @@ async fn two_hubs_kill_one_and_spokes_keep_delivering_through_the_other(db: Db) 
     };
     let a = cluster.spoke_with(config.clone()).await;
     let b = cluster.spoke_with(config).await;
-    counting(&a, &seen);
-    counting(&b, &seen);
+    count_handled(&a, "flow", "step", &seen);
+    count_handled(&b, "flow", "step", &seen);
     let publisher = cluster.spoke().await;
     for spoke in [&a, &b, &publisher] {
         connected(spoke, 2).await;
@@ -82,8 +68,8 @@ async fn a_spoke_started_before_any_hub_delivers_once_a_hub_starts(db: Db) {
     let cluster = Cluster::new(db).await;
     // No hub yet: not even the certificate chain exists.
     let consumer = cluster.spoke().await;
-    let seen: Arc<Mutex<HashMap<Uuid, usize>>> = Arc::default();
-    counting(&consumer, &seen);
+    let seen = Handled::default();
+    count_handled(&consumer, "flow", "step", &seen);
     let publisher = cluster.spoke().await;
     let mut ids = Vec::new();
     for i in 0..10 {
