@@ -10,41 +10,25 @@
 //! Layout (the handbook's): `ping` is the bounded context, `respond` its use case:
 //! `access.rs` is the contract the use case offers, `respond_with_pong.rs` the
 //! application service that fulfils it, `access_using_http.rs` the HTTP adapter, and
-//! `route.json` the OpenAPI fragment.
+//! `route.json` the OpenAPI fragment. [`APP`] is what the `superhero` binary mounts.
 #![warn(missing_docs)]
 
 pub mod ping;
 
-use serde_json::Value;
-use superhero_core::Registry;
-use superhero_core::config::{ConfigBuilder, Format};
+use superhero_app::{App, Link, Wiring};
 
 /// The app's name, as `superhero run ping-pong` knows it.
 pub const NAME: &str = "ping-pong";
 
-/// Registers the app's services.
-pub fn register(registry: &mut Registry) {
-    ping::respond::register(registry);
-}
-
-/// Adds the app's wiring (locator, bootstrap, its OpenAPI route) as a config layer.
-pub fn configure(builder: ConfigBuilder) -> ConfigBuilder {
-    builder
-        .add_text(
-            "ping-pong/config.toml",
-            Format::Toml,
-            include_str!("config.toml"),
-            None,
-        )
-        .add_value("ping-pong/openapi", openapi())
-}
-
-fn openapi() -> Value {
-    let mut layer = serde_json::Map::new();
-    let mut documents = serde_json::Map::new();
-    documents.insert("ping-pong/ping/respond".into(), ping::respond::route());
-    layer.insert("openapi".into(), Value::Object(documents));
-    let mut root = serde_json::Map::new();
-    root.insert("http".into(), Value::Object(layer));
-    Value::Object(root)
-}
+/// The app descriptor the `superhero` binary mounts.
+pub const APP: App = App {
+    name: NAME,
+    summary: "GET /ping?sleep=MS answers \"pong\" (OpenAPI-validated)",
+    links: &[Link {
+        label: "ping",
+        path: "/ping?sleep=100",
+    }],
+    register: ping::respond::register,
+    wiring: || ping::respond::wire(Wiring::new()),
+    panel: None,
+};

@@ -64,6 +64,10 @@ pub struct DemoArgs {
     /// demo sets to 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+
+    /// Folder for the demo's SQLite store and cluster secret (default: ./data).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// Options of `superhero run`.

@@ -4,16 +4,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Node, free_port, http_get};
+use common::{assert_pong, local, superhero, superhero_in};
+use superhero_testkit::http::get_blocking;
+use superhero_testkit::process::field;
+use superhero_testkit::{TempDir, free_port};
 
 #[test]
 fn the_demo_serves_ping_pong_with_an_embedded_hub_and_stops_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
-    let mut node = Node::start_in(
-        Some(dir.path()),
+    let mut node = superhero_in(
+        dir.path(),
         &["demo", "--http", &format!("127.0.0.1:{port}")],
-        &[("SUPERHERO__EVENTFLOW__HUB__INTERNAL_PORT", "0".to_owned())],
+        &[],
     );
     node.wait_for("started", 1, Duration::from_secs(60));
     node.wait_for("hub started", 1, Duration::from_secs(5));
@@ -40,30 +43,90 @@ fn the_demo_serves_ping_pong_with_an_embedded_hub_and_stops_cleanly() {
         "the secret is never logged"
     );
 
-    assert_eq!(
-        http_get(port, "/ping").unwrap(),
-        (200, "\"pong\"".to_owned())
-    );
-    let (status, body) = http_get(port, "/ping?sleep=-1").unwrap();
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("E_OAS_"), "{body}");
-    let (status, body) = http_get(port, "/openapi.json").unwrap();
-    assert_eq!(status, 200);
-    assert!(body.contains("\"/ping\""), "{body}");
-
-    node.signal(libc::SIGTERM);
-    assert_eq!(
-        node.wait_exit(Duration::from_secs(15)).code(),
-        Some(0),
+    assert_pong(port);
+    let invalid = get_blocking(local(port), "/ping?sleep=-1");
+    invalid.error(400, "E_OAS_INVALID_REQUEST_PARAMETERS");
+    let openapi = get_blocking(local(port), "/openapi.json");
+    assert_eq!(openapi.status, 200);
+    assert!(
+        openapi.json()["paths"]["/ping"].is_object(),
         "{}",
-        node.dump()
+        openapi.text()
     );
+
+    node.stop_cleanly(Duration::from_secs(15));
+}
+
+#[test]
+fn two_demos_run_side_by_side_from_two_folders() {
+    let (a, b) = (TempDir::new(), TempDir::new());
+    let (port_a, port_b) = (free_port(), free_port());
+    let mut first = superhero(
+        &[
+            "demo",
+            "--http",
+            &format!("127.0.0.1:{port_a}"),
+            "--data",
+            &a.path().join("data").display().to_string(),
+        ],
+        &[],
+    );
+    let mut second = superhero_in(
+        b.path(),
+        &["demo", "--http", &format!("127.0.0.1:{port_b}")],
+        &[],
+    );
+    first.wait_for("started", 1, Duration::from_secs(60));
+    second.wait_for("started", 1, Duration::from_secs(60));
+    for port in [port_a, port_b] {
+        assert_pong(port);
+    }
+    assert!(
+        a.path().join("data/eventflow.db").is_file()
+            && b.path().join("data/eventflow.db").is_file(),
+        "each demo keeps its store in its own data folder"
+    );
+    let hubs: Vec<String> = [&first, &second]
+        .iter()
+        .map(|node| {
+            let started = node.wait_for("hub started", 1, Duration::from_secs(5));
+            field(&started[0], "addr").unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert!(
+        hubs.iter()
+            .all(|addr| !addr.ends_with(":50001") && !addr.ends_with(":0")),
+        "each hub listens on an ephemeral port: {hubs:?}"
+    );
+    assert_ne!(hubs[0], hubs[1]);
+    for node in [&mut first, &mut second] {
+        node.stop_cleanly(Duration::from_secs(15));
+    }
+}
+
+#[test]
+fn a_demo_whose_http_port_is_taken_says_which_and_exits_non_zero() {
+    let dir = TempDir::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut node = superhero_in(
+        dir.path(),
+        &["demo", "--http", &format!("127.0.0.1:{port}")],
+        &[],
+    );
+    assert_eq!(node.wait_exit(Duration::from_secs(60)).code(), Some(1));
+    let log = node.dump();
+    assert!(
+        log.contains("E_BOOTSTRAP") && log.contains(&format!("127.0.0.1:{port}")),
+        "{log}"
+    );
+    drop(taken);
 }
 
 #[test]
 fn run_mounts_an_app_on_every_worker_of_a_cluster() {
     let port = free_port();
-    let mut node = Node::start(
+    let mut node = superhero(
         &["run", "ping-pong", "--workers", "2"],
         &[(
             "SUPERHERO__HTTP__SERVER__LISTEN",
@@ -72,10 +135,7 @@ fn run_mounts_an_app_on_every_worker_of_a_cluster() {
     );
     node.wait_for("worker ready", 2, Duration::from_secs(30));
     for _ in 0..20 {
-        assert_eq!(
-            http_get(port, "/ping").unwrap(),
-            (200, "\"pong\"".to_owned())
-        );
+        assert_pong(port);
     }
     let listening = node.messages("http listening");
     assert_eq!(
@@ -85,18 +145,12 @@ fn run_mounts_an_app_on_every_worker_of_a_cluster() {
         node.dump()
     );
 
-    node.signal(libc::SIGTERM);
-    assert_eq!(
-        node.wait_exit(Duration::from_secs(20)).code(),
-        Some(0),
-        "{}",
-        node.dump()
-    );
+    node.stop_cleanly(Duration::from_secs(20));
 }
 
 #[test]
 fn an_unknown_app_is_refused_with_the_known_names() {
-    let mut node = Node::start(&["run", "no-such-app"], &[]);
+    let mut node = superhero(&["run", "no-such-app"], &[]);
     assert_eq!(node.wait_exit(Duration::from_secs(10)).code(), Some(1));
     let log = node.dump();
     assert!(

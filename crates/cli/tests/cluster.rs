@@ -5,18 +5,20 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{HELLO, Node, alive, field, free_port, greeting, number, write_config};
+use common::{BinaryNode, HELLO, greeting, superhero};
+use superhero_testkit::TempDir;
+use superhero_testkit::process::{alive, field, free_port, number, send_signal};
 
-fn hello_cluster(workers: &str, port: u16, dir: &tempfile::TempDir) -> Node {
-    let config = write_config(dir.path(), "config.toml", HELLO);
-    Node::start(
+fn hello_cluster(workers: &str, port: u16, dir: &TempDir) -> BinaryNode {
+    let config = dir.write("config.toml", HELLO).display().to_string();
+    superhero(
         &["run", "--config", &config, "--workers", workers],
         &[("SUPERHERO__HELLO__LISTEN", format!("127.0.0.1:{port}"))],
     )
 }
 
 /// Worker id → pid of every worker the supervisor reported started.
-fn started(node: &Node) -> HashMap<String, u64> {
+fn started(node: &BinaryNode) -> HashMap<String, u64> {
     node.messages("worker started")
         .iter()
         .map(|e| {
@@ -30,7 +32,7 @@ fn started(node: &Node) -> HashMap<String, u64> {
 
 #[test]
 fn three_workers_all_answer_on_one_shared_port() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
     let mut node = hello_cluster("3", port, &dir);
     node.wait_for("worker ready", 3, Duration::from_secs(20));
@@ -62,14 +64,14 @@ fn three_workers_all_answer_on_one_shared_port() {
 
 #[test]
 fn a_worker_killed_with_sigkill_is_replaced_within_two_seconds() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
     let mut node = hello_cluster("2", port, &dir);
     node.wait_for("worker ready", 2, Duration::from_secs(20));
     let victim = started(&node)["1.01"];
 
     let killed_at = Instant::now();
-    common::send_signal(victim as u32, libc::SIGKILL);
+    send_signal(victim as u32, libc::SIGKILL);
     let ready = node.wait_for("worker ready", 3, Duration::from_secs(10));
     let replaced_after = killed_at.elapsed();
 
@@ -89,7 +91,7 @@ fn a_worker_killed_with_sigkill_is_replaced_within_two_seconds() {
 
 #[test]
 fn sigterm_stops_every_worker_and_the_supervisor_exits_zero() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
     let mut node = hello_cluster("2", port, &dir);
     node.wait_for("worker ready", 2, Duration::from_secs(20));
@@ -117,7 +119,7 @@ fn sigterm_stops_every_worker_and_the_supervisor_exits_zero() {
 
 #[test]
 fn sigint_is_forwarded_like_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
     let mut node = hello_cluster("2", port, &dir);
     node.wait_for("worker ready", 2, Duration::from_secs(20));
@@ -138,15 +140,17 @@ fn sigint_is_forwarded_like_sigterm() {
 
 #[test]
 fn a_worker_that_never_starts_makes_the_supervisor_give_up_without_a_restart_storm() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
-    let config = write_config(dir.path(), "config.toml", HELLO);
-    let broken = write_config(
-        dir.path(),
-        "broken.toml",
-        &format!("[hello]\nlisten = 12\n# port {port}\n"),
-    );
-    let mut node = Node::start(
+    let config = dir.write("config.toml", HELLO).display().to_string();
+    let broken = dir
+        .write(
+            "broken.toml",
+            &format!("[hello]\nlisten = 12\n# port {port}\n"),
+        )
+        .display()
+        .to_string();
+    let mut node = superhero(
         &[
             "run",
             "--config",

@@ -5,13 +5,14 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::Node;
+use common::superhero;
 use serde_json::json;
 use superhero_eventflow::{EventLog, NewEvent, SqlStore, StoreConfig};
+use superhero_testkit::TempDir;
 
 #[test]
 fn eventlog_prints_the_events_of_a_process_and_its_state() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let url = format!("sqlite://{}/eventflow.db", dir.path().display());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -46,9 +47,9 @@ fn eventlog_prints_the_events_of_a_process_and_its_state() {
 
 #[test]
 fn hub_runs_from_config_until_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let url = format!("sqlite://{}/eventflow.db", dir.path().display());
-    let mut node = Node::start(
+    let mut node = superhero(
         &["hub", "--port", "0", "--store", &url],
         &[(
             "SUPERHERO__EVENTFLOW__CERTIFICATES__SECRET",

@@ -4,14 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{HELLO, Node, free_port, greeting, write_config};
+use common::{HELLO, greeting, superhero};
+use superhero_testkit::{TempDir, free_port};
 
 #[test]
 fn a_node_serves_until_sigterm_and_then_exits_zero() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
-    let config = write_config(dir.path(), "config.toml", HELLO);
-    let mut node = Node::start(
+    let config = dir.write("config.toml", HELLO).display().to_string();
+    let mut node = superhero(
         &["run", "--config", &config],
         &[("SUPERHERO__HELLO__LISTEN", format!("127.0.0.1:{port}"))],
     );
@@ -26,15 +27,11 @@ fn a_node_serves_until_sigterm_and_then_exits_zero() {
 
 #[test]
 fn the_branch_flag_layers_the_branch_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let port = free_port();
-    let config = write_config(dir.path(), "config.toml", HELLO);
-    write_config(
-        dir.path(),
-        "config-dev.toml",
-        "[hello]\ngreeting = \"howdy\"\n",
-    );
-    let mut node = Node::start(
+    let config = dir.write("config.toml", HELLO).display().to_string();
+    dir.write("config-dev.toml", "[hello]\ngreeting = \"howdy\"\n");
+    let mut node = superhero(
         &["run", "--config", &config, "--branch", "dev"],
         &[("SUPERHERO__HELLO__LISTEN", format!("127.0.0.1:{port}"))],
     );
@@ -46,13 +43,12 @@ fn the_branch_flag_layers_the_branch_file() {
 
 #[test]
 fn a_broken_config_file_stops_start_up_naming_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
-        dir.path(),
-        "config.toml",
-        "[locator]\nhello = true\n[hello\n",
-    );
-    let mut node = Node::start(&["run", "--config", &config], &[]);
+    let dir = TempDir::new();
+    let config = dir
+        .write("config.toml", "[locator]\nhello = true\n[hello\n")
+        .display()
+        .to_string();
+    let mut node = superhero(&["run", "--config", &config], &[]);
     let status = node.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(1));
     let log = node.dump();
@@ -64,12 +60,12 @@ fn a_broken_config_file_stops_start_up_naming_file_and_line() {
 
 #[test]
 fn a_failed_bootstrap_exits_non_zero_naming_the_service() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let config = write_config(dir.path(), "config.toml", HELLO);
+    let config = dir.write("config.toml", HELLO).display().to_string();
     // Without SO_REUSEPORT on the first socket, the second bind fails.
-    let mut node = Node::start(
+    let mut node = superhero(
         &["run", "--config", &config],
         &[("SUPERHERO__HELLO__LISTEN", format!("127.0.0.1:{port}"))],
     );

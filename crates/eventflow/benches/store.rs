@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Db, Harness, server_url, url_variable};
+use common::{Db, Harness};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 use superhero_eventflow::{AppendRequest, CatchUp, EventLog, NewEvent};
@@ -22,8 +22,8 @@ fn event(pid: &str, i: usize) -> NewEvent {
 }
 
 fn bench_backend(c: &mut Criterion, runtime: &Runtime, db: Db, name: &str) {
-    if db != Db::Sqlite && server_url(db).is_none() {
-        eprintln!("skipped: {name} benchmarks, {} not set", url_variable(db));
+    if db != Db::Sqlite && db.server_url().is_none() {
+        eprintln!("skipped: {name} benchmarks, {} not set", db.url_variable());
         return;
     }
     let harness = runtime.block_on(Harness::new(db));

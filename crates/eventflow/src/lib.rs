@@ -11,8 +11,10 @@
 //!   leases, retries and parking), `wait`, `schedule`. The store is the source of truth;
 //!   hubs only decide, through conditional updates, who routes and who handles.
 //! * **Services.** [`service`] offers all of it as superhero-core services (`eventflow/*`)
-//!   and as an embedded hub + spoke for one-process nodes; [`mod@bench`] is the benchmark
-//!   behind `superhero bench eventflow`.
+//!   and as an embedded hub + spoke for one-process nodes.
+//! * Features (off by default): `scratch` adds `scratch::ScratchDatabase`, throw-away
+//!   databases for tests and benchmarks (`superhero-testkit` re-exports it); `bench`
+//!   adds `bench`, the engine of `superhero bench eventflow`.
 //! * [`projection`] folds an event-log into its state.
 //! * Errors are one [`Error`] enum whose [`Error::code`] is a stable `E_EVENTFLOW_*` string.
 //!
@@ -32,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod agent_log;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod certificate;
 pub mod certs;
@@ -47,6 +50,7 @@ pub mod net;
 pub mod projection;
 pub mod registry;
 pub mod schedule;
+#[cfg(feature = "scratch")]
 pub mod scratch;
 pub mod service;
 pub mod spoke;

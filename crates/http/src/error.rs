@@ -191,12 +191,17 @@ pub enum HttpError {
         reason: String,
     },
     /// The resolver knows no dispatcher of this name.
-    #[error("Route {route:?} names the dispatcher {name:?}, which is not registered")]
+    #[error(
+        "Route {route:?}{} names the dispatcher {name:?}, which is not registered",
+        document.as_ref().map(|d| format!(" of {d}")).unwrap_or_default()
+    )]
     UnknownDispatcher {
         /// The route's name.
         route: String,
         /// The dispatcher name.
         name: String,
+        /// The OpenAPI document (file or embedded source) that names it, when known.
+        document: Option<String>,
     },
     /// The resolver knows no middleware of this name.
     #[error("Route {route:?} names the middleware {name:?}, which is not registered")]

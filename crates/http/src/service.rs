@@ -38,6 +38,7 @@ use superhero_core::{
 
 use crate::app::App;
 use crate::config::ServerConfig;
+use crate::error::HttpError;
 use crate::middleware::{Dispatcher, Middleware, Resolver};
 use crate::oas::OpenApi;
 use crate::router::{Router, RoutesConfig};
@@ -91,8 +92,9 @@ impl Service for HttpService {
         let resolver = Arc::new(LocatorResolver {
             locator: self.locator.clone(),
         });
-        let mut router = Router::builder(resolver).routes(&routes)?;
-        for document in openapi_documents(&config)? {
+        let mut router = Router::builder(resolver.clone()).routes(&routes)?;
+        for (source, document) in openapi_documents(&config)? {
+            check_dispatchers(&document, &source, resolver.as_ref())?;
             router = router.openapi(document)?;
         }
         let router = router.build()?;
@@ -121,9 +123,29 @@ impl Service for HttpService {
     }
 }
 
-/// The OpenAPI documents of `openapi`: name → document object, file path (relative to
-/// the declaring config file) or `false`.
-fn openapi_documents(config: &ConfigSection) -> Result<Vec<OpenApi>, BoxError> {
+/// Refuses a document that names a dispatcher no located service exposes, naming the
+/// document's file (or embedded source), the route and the name. Checked per document,
+/// before they are merged, so the error can say where the name was written.
+fn check_dispatchers(
+    document: &OpenApi,
+    source: &str,
+    resolver: &dyn Resolver,
+) -> Result<(), HttpError> {
+    for (route, name) in document.dispatchers() {
+        if resolver.dispatcher(&name).is_none() {
+            return Err(HttpError::UnknownDispatcher {
+                route,
+                name,
+                document: Some(source.to_owned()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The OpenAPI documents of `openapi`, each with where it was written: name → document
+/// object, file path (relative to the declaring config file) or `false`.
+fn openapi_documents(config: &ConfigSection) -> Result<Vec<(String, OpenApi)>, BoxError> {
     let Some(Value::Object(entries)) = config.section("openapi").value().cloned() else {
         return Ok(Vec::new());
     };
@@ -136,9 +158,16 @@ fn openapi_documents(config: &ConfigSection) -> Result<Vec<OpenApi>, BoxError> {
                 let path = config
                     .resolve_path(&key)?
                     .ok_or("unreachable: the path exists")?;
-                documents.push(OpenApi::from_file(path)?);
+                documents.push((path.display().to_string(), OpenApi::from_file(path)?));
             }
-            document @ Value::Object(_) => documents.push(OpenApi::from_value(document)?),
+            document @ Value::Object(_) => {
+                let full = superhero_core::config::key::child(config.path(), &key);
+                let source = config
+                    .config()
+                    .origin(&full)
+                    .map_or_else(|| full.clone(), ToString::to_string);
+                documents.push((source, OpenApi::from_value(document)?));
+            }
             other => {
                 return Err(format!(
                     "http.openapi.{name} must be a document, a file path or false, found {other}"

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use http::{Method, StatusCode};
 use serde_json::json;
 use superhero_http::{Detail, Dispatcher, HttpError, Request, View};
@@ -77,7 +77,7 @@ async fn server() -> common::TestServer {
 async fn dispatchers_see_the_clients_address() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let remote = client.get("/whoami").await.json()["remote"].clone();
         let remote: std::net::SocketAddr = remote.as_str().expect("an address").parse().unwrap();
         assert!(remote.ip().is_loopback(), "{remote}");
@@ -94,7 +94,7 @@ async fn dispatchers_see_the_clients_address() {
 async fn dispatches_requests_aligned_to_the_route_map() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         assert_eq!(client.get("/test").await.json(), json!({"hello": "world"}));
         assert_eq!(
             client.get("/test/foo").await.json()["route"],
@@ -108,7 +108,7 @@ async fn dispatches_requests_aligned_to_the_route_map() {
 async fn can_alter_the_output_body_headers_and_status() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let body = client.get("/body").await.json();
         assert_eq!(
             body,
@@ -153,7 +153,7 @@ async fn errors_returned_by_the_dispatcher_are_answered_with_their_code() {
 #[tokio::test]
 async fn connection_close_is_honoured_on_http1() {
     let server = server().await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     let reply = client
         .request(Method::GET, "/test", &[("connection", "close")], "")
         .await;

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Client, Proto, Setup, call, registry, router_app};
+use common::{Proto, Setup, call, registry, router_app};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use superhero_http::App;
@@ -143,7 +143,7 @@ async fn ping_over_http1_h2c_and_tls_h2_coerces_and_defaults_sleep() {
             &[Proto::Http1, Proto::H2c]
         };
         for proto in protos {
-            let mut client = Client::connect(&server, *proto).await;
+            let mut client = common::connect(&server, *proto).await;
             assert_eq!(
                 client.get("/ping").await.json()["oas"],
                 json!({"sleep": 0}),

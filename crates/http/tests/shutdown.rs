@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use http::{Method, StatusCode};
@@ -39,14 +39,14 @@ async fn shutdown_finishes_an_in_flight_slow_request_then_stops_accepting() {
     for proto in [Proto::Http1, Proto::H2c] {
         let mut server = server(30_000).await;
         let addr = server.addr;
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let request = client.build(Method::GET, "/sleep?ms=500", &[], "");
         let in_flight = tokio::spawn(async move {
             let response = client
                 .send(request)
                 .await
                 .expect("response despite shutdown");
-            common::read(response).await
+            superhero_testkit::http::read(response).await
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
         let handle = server.take_handle();
@@ -68,7 +68,7 @@ async fn shutdown_finishes_an_in_flight_slow_request_then_stops_accepting() {
 async fn shutdown_ends_open_sse_streams_cleanly() {
     for proto in [Proto::Http1, Proto::H2c] {
         let mut server = server(30_000).await;
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let request = client.build(Method::GET, "/forever", &[], "");
         let response = client.send(request).await.unwrap();
         let mut events = response.into_body().into_data_stream().eventsource();
@@ -152,8 +152,8 @@ async fn read_frame(stream: &mut TcpStream) -> Option<(u8, u8, Vec<u8>)> {
 #[tokio::test]
 async fn idle_keep_alive_connections_do_not_delay_shutdown() {
     let mut server = server(30_000).await;
-    let mut h1 = Client::connect(&server, Proto::Http1).await;
-    let mut h2 = Client::connect(&server, Proto::H2c).await;
+    let mut h1 = common::connect(&server, Proto::Http1).await;
+    let mut h2 = common::connect(&server, Proto::H2c).await;
     assert_eq!(h1.get("/hello").await.status, StatusCode::OK);
     assert_eq!(h2.get("/hello").await.status, StatusCode::OK);
     let handle = server.take_handle();
@@ -172,7 +172,7 @@ async fn idle_keep_alive_connections_do_not_delay_shutdown() {
 #[tokio::test]
 async fn the_drain_deadline_closes_what_is_still_running() {
     let mut server = server(300).await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     let request = client.build(Method::GET, "/sleep?ms=20000", &[], "");
     let in_flight = tokio::spawn(async move {
         match client.send(request).await {

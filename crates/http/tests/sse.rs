@@ -7,12 +7,13 @@ mod common;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use serde_json::json;
+use superhero_testkit::sse::SseStream;
 
 fn routes() -> serde_json::Value {
     json!({
@@ -63,12 +64,12 @@ async fn events_carry_id_event_data_and_retry_and_the_stream_ends_with_the_sende
 async fn events_arrive_while_the_stream_is_open() {
     let server = Setup::new(routes()).start().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
-        let request = client.build(http::Method::GET, "/forever", &[], "");
-        let response = client.send(request).await.unwrap();
-        let mut events = response.into_body().into_data_stream().eventsource();
+        let mut client = common::connect(&server, proto).await;
+        let mut stream = SseStream::open(&mut client, "/forever", &[])
+            .await
+            .expect("a 200 event stream");
         for expected in 1..=3 {
-            let event = events.next().await.expect("an event").expect("well-formed");
+            let event = stream.next(Duration::from_secs(5)).await.expect("an event");
             assert_eq!(event.data, expected.to_string());
             assert_eq!(event.id, expected.to_string());
         }
@@ -81,7 +82,7 @@ async fn events_arrive_while_the_stream_is_open() {
 #[tokio::test]
 async fn idle_streams_get_heartbeat_comments() {
     let server = Setup::new(routes()).start().await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     let request = client.build(http::Method::GET, "/forever?quiet", &[], "");
     let mut body = client.send(request).await.unwrap().into_body();
     let mut seen = Vec::new();

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use http::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -48,7 +48,7 @@ async fn unknown_paths_get_404() {
 async fn a_known_path_with_another_method_gets_405_with_allow() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client.request(Method::DELETE, "/items", &[], "").await;
         let body = reply.error(405, "E_HTTP_METHOD_NOT_ALLOWED");
         assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
@@ -60,7 +60,7 @@ async fn a_known_path_with_another_method_gets_405_with_allow() {
 #[tokio::test]
 async fn options_on_a_known_path_lists_the_allowed_methods() {
     let server = server().await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     let reply = client.request(Method::OPTIONS, "/hello", &[], "").await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS"));
@@ -70,7 +70,7 @@ async fn options_on_a_known_path_lists_the_allowed_methods() {
 #[tokio::test]
 async fn head_is_answered_by_get_routes_without_a_body() {
     let server = server().await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     let reply = client.request(Method::HEAD, "/hello", &[], "").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.body.is_empty());
@@ -82,7 +82,7 @@ async fn head_is_answered_by_get_routes_without_a_body() {
 async fn an_accept_header_that_excludes_what_the_route_produces_gets_406() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client
             .request(Method::GET, "/items", &[("accept", "text/html")], "")
             .await;
@@ -114,7 +114,7 @@ async fn an_accept_header_that_excludes_what_the_route_produces_gets_406() {
 async fn a_body_of_a_type_the_route_does_not_consume_gets_415() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let wrong = client
             .request(
                 Method::POST,
@@ -145,7 +145,7 @@ async fn a_body_of_a_type_the_route_does_not_consume_gets_415() {
 async fn invalid_json_gets_400_with_the_parser_message() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client
             .request(
                 Method::POST,
@@ -166,7 +166,7 @@ async fn bodies_over_the_limit_get_413_by_length_or_while_streaming() {
     let server = server().await;
     let big = format!("\"{}\"", "x".repeat(4096));
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client
             .request(
                 Method::POST,
@@ -238,7 +238,7 @@ async fn faults_get_500_without_leaking_their_cause() {
 async fn a_panicking_dispatcher_gets_500_and_the_connection_survives() {
     let server = server().await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         client
             .get("/panic")
             .await

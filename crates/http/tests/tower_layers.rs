@@ -6,7 +6,7 @@ mod common;
 use std::io::Read as _;
 use std::time::Duration;
 
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use http::{Method, StatusCode};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +31,7 @@ async fn a_compression_layer_gzips_responses_for_clients_that_accept_it() {
         .service(setup.app(&shutdown));
     let server = common::serve(service, setup.config, false, shutdown).await;
     for proto in [Proto::Http1, Proto::H2c] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client
             .request(Method::GET, "/big", &[("accept-encoding", "gzip")], "")
             .await;
@@ -65,7 +65,7 @@ async fn a_timeout_layer_answers_slow_requests_with_its_own_status() {
     // Type-erased (and not `Sync`), as an application assembling layers at run time would.
     let service = tower::util::BoxCloneService::new(layered);
     let server = common::serve(service, setup.config, false, shutdown).await;
-    let mut client = Client::connect(&server, Proto::Http1).await;
+    let mut client = common::connect(&server, Proto::Http1).await;
     assert_eq!(
         client.get("/sleep?ms=5000").await.status,
         StatusCode::SERVICE_UNAVAILABLE

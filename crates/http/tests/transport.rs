@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Proto, Setup};
+use common::{Proto, Setup};
 use http::{Method, StatusCode};
 use serde_json::json;
 use superhero_http::tls::{DevCertificate, KeyAlgorithm};
@@ -21,7 +21,7 @@ fn routes() -> serde_json::Value {
 async fn http1_and_h2c_are_served_on_the_same_clear_text_port() {
     let server = Setup::new(routes()).start().await;
     for (proto, version) in [(Proto::Http1, "HTTP/1.1"), (Proto::H2c, "HTTP/2.0")] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         let reply = client.get("/echo/42").await;
         assert_eq!(reply.status, StatusCode::OK, "{proto:?}");
         let body = reply.json();
@@ -41,7 +41,7 @@ async fn tls_negotiates_h2_and_http1_by_alpn() {
         (Proto::TlsH2, &b"h2"[..], "HTTP/2.0"),
         (Proto::TlsHttp1, &b"http/1.1"[..], "HTTP/1.1"),
     ] {
-        let mut client = Client::connect(&server, proto).await;
+        let mut client = common::connect(&server, proto).await;
         assert_eq!(
             client.alpn.as_deref(),
             Some(alpn),
@@ -62,19 +62,22 @@ async fn h2_streams_are_multiplexed_on_one_connection() {
     }))
     .start()
     .await;
-    let client = Client::connect(&server, Proto::H2c).await;
+    let client = common::connect(&server, Proto::H2c).await;
     let slow = client.send_h2(client.build(Method::GET, "/sleep?ms=300", &[], ""));
     let fast = client.send_h2(client.build(Method::GET, "/hello", &[], ""));
     // Both streams share the connection; the fast one does not wait for the slow one.
     let slow = tokio::spawn(slow);
-    let fast = common::read(fast.await.expect("fast response")).await;
+    let fast = superhero_testkit::http::read(fast.await.expect("fast response")).await;
     assert_eq!(fast.status, StatusCode::OK);
     assert!(
         !slow.is_finished(),
         "the slow stream is still open when the fast one answered"
     );
     let slow = slow.await.unwrap().expect("slow response");
-    assert_eq!(common::read(slow).await.json(), json!("slept"));
+    assert_eq!(
+        superhero_testkit::http::read(slow).await.json(),
+        json!("slept")
+    );
     server.stop().await;
 }
 
@@ -94,7 +97,7 @@ async fn tls_certificate_and_key_are_read_from_config_files() {
     let addr = server.local_addr();
     let handle = server.spawn(app, shutdown.clone());
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let tls = common::tls_connect(tcp, dev.client_config(&[b"h2"]).unwrap()).await;
+    let tls = superhero_testkit::http::tls_connect(tcp, dev.client_config(&[b"h2"]).unwrap()).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     handle.shutdown().await.unwrap();
 }
@@ -167,7 +170,7 @@ async fn https_works_for_tls12_and_tls13_with_each_key_type() {
             for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
                 let config = dev.client_config_with(&[alpn], &[version]).unwrap();
                 let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-                let tls = common::tls_connect(tcp, config).await;
+                let tls = superhero_testkit::http::tls_connect(tcp, config).await;
                 assert_eq!(tls.get_ref().1.protocol_version(), Some(version.version));
                 let io = hyper_util::rt::TokioIo::new(tls);
                 let label = format!(
@@ -188,7 +191,10 @@ async fn https_works_for_tls12_and_tls13_with_each_key_type() {
                             http::Request::get(format!("https://localhost:{}/hello", addr.port()))
                                 .body(http_body_util::Full::new(bytes::Bytes::new()))
                                 .unwrap();
-                        let reply = common::read(sender.send_request(request).await.unwrap()).await;
+                        let reply = superhero_testkit::http::read(
+                            sender.send_request(request).await.unwrap(),
+                        )
+                        .await;
                         assert_eq!(reply.status, StatusCode::OK, "{label}");
                     }
                 } else {
@@ -199,7 +205,9 @@ async fn https_works_for_tls12_and_tls13_with_each_key_type() {
                         .header("host", "localhost")
                         .body(http_body_util::Full::new(bytes::Bytes::new()))
                         .unwrap();
-                    let reply = common::read(sender.send_request(request).await.unwrap()).await;
+                    let reply =
+                        superhero_testkit::http::read(sender.send_request(request).await.unwrap())
+                            .await;
                     assert_eq!(reply.json(), json!({"hello": "world"}), "{label}");
                 }
             }

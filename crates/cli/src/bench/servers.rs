@@ -51,8 +51,9 @@ pub async fn start_ping_pong(
     let started = runtime.spawn(async move {
         let mut registry = Registry::new();
         superhero_http::service::register(&mut registry);
-        ping_pong::register(&mut registry);
-        let config = ping_pong::configure(Config::builder())
+        (ping_pong::APP.register)(&mut registry);
+        let config = ping_pong::APP
+            .configure(Config::builder())
             .add_value("bench", layer)
             .env_vars([])
             .build()?;

@@ -1,8 +1,12 @@
 //! `superhero demo`: the all-in-one node — every app on one HTTP port, with an
-//! embedded eventflow hub and spoke on SQLite under `./data`.
+//! embedded eventflow hub and spoke on SQLite under `./data` (or `--data DIR`).
+//!
+//! The hub listens on an ephemeral loopback port: spokes find it through the store's
+//! hub registry, so two demos with different `--http` ports and data folders run side
+//! by side.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use superhero_core::config::Format;
@@ -18,20 +22,28 @@ use crate::{services, settings};
 /// The demo's own defaults, under the apps' wiring and the user's config files.
 const DEFAULTS: &str = include_str!("demo.toml");
 
-/// Where the demo keeps its data.
+/// Where the demo keeps its data unless `--data` says otherwise.
 const DATA_DIR: &str = "data";
 
 pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
-    let secret = cluster_secret(Path::new(DATA_DIR))?;
+    let data = args.data.clone().unwrap_or_else(|| PathBuf::from(DATA_DIR));
+    let secret = cluster_secret(&data)?;
+    let store = json!(format!("sqlite://{}", data.join("eventflow.db").display()));
     let config = settings::load(global, |builder| {
         let mut builder = builder
             .add_text("superhero demo defaults", Format::Toml, DEFAULTS, None)
             .add_value(
-                "data/eventflow.secret",
-                json!({"eventflow": {"certificates": {"secret": secret}}}),
+                data.join("eventflow.secret").display().to_string(),
+                json!({"eventflow": {
+                    "certificates": {"secret": secret},
+                    "store": {"url": store},
+                }}),
             );
         for app in APPS {
-            builder = (app.configure)(builder);
+            builder = app.configure(builder);
+        }
+        if args.data.is_some() {
+            builder = builder.set("eventflow/store/url", store.clone());
         }
         match args.http {
             Some(addr) => builder.set("http/server/listen", json!(addr.to_string())),
@@ -44,7 +56,7 @@ pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
 }
 
 /// The eventflow cluster secret of this data folder: read from
-/// `data/eventflow.secret`, or created there (owner-only) with 256 random bits on
+/// `<data>/eventflow.secret`, or created there (owner-only) with 256 random bits on
 /// the first run. An explicit `eventflow.certificates.secret` (config file or
 /// `SUPERHERO__EVENTFLOW__CERTIFICATES__SECRET`) takes precedence.
 fn cluster_secret(dir: &Path) -> CliResult<String> {
@@ -83,7 +95,7 @@ fn print_banner(running: &Running) {
     for app in APPS {
         println!("  {:<14} {}", app.name, app.summary);
         for link in app.links {
-            println!("  {:<14}   {base}{link}", "");
+            println!("  {:<14}   {base}{}", "", link.path);
         }
     }
     println!("  {:<14} {base}/openapi.json", "OpenAPI");

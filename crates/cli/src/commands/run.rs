@@ -28,7 +28,7 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> CliResult {
         .collect::<Result<Vec<_>, _>>()?;
     let config = settings::load(global, |mut builder| {
         for app in &mounted {
-            builder = (app.configure)(builder);
+            builder = app.configure(builder);
         }
         builder
     })?;

@@ -47,6 +47,19 @@ pub enum Source {
     Override,
 }
 
+/// For messages: the file's path, the embedded source's name, `$VARIABLE`, or
+/// `an override`.
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Embedded { name, .. } => f.write_str(name),
+            Source::Env(variable) => write!(f, "${variable}"),
+            Source::Override => f.write_str("an override"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Layer {
     source: Source,

@@ -2,32 +2,13 @@
 //! folders and probe services that journal what happens to them.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use superhero_core::{BoxError, ConfigSection, Registry, Service, async_trait};
 
 /// A temporary folder to write config files into.
-pub struct Dir(tempfile::TempDir);
-
-impl Dir {
-    pub fn new() -> Dir {
-        Dir(tempfile::tempdir().expect("temp dir"))
-    }
-
-    pub fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    /// Writes `text` at `relative`, creating folders, and returns the path.
-    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.0.path().join(relative);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, text).expect("write");
-        path
-    }
-}
+pub use superhero_testkit::TempDir as Dir;
 
 /// What happened, in order: `construct x`, `bootstrap x`, `destroy x`.
 #[derive(Clone, Default)]

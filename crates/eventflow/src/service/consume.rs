@@ -10,7 +10,14 @@
 //! service = "shipping-worker"              # the service (default: the domain's name)
 //! events = ["order-paid"]                  # "*", a name, or names
 //! methods = { "order-paid" = "ship" }      # explicit method names
+//! [eventflow.spoke.consume."billing@order"] # any key, with the domain named inside
+//! domain = "order"                         # (default: the key)
+//! service = "billing"
+//! events = ["order-placed"]
 //! ```
+//!
+//! An entry set to `false` is skipped, so a deployment can move a consumer to another
+//! process (`eventflow.spoke.consume."billing@order" = false` here, the entry there).
 //!
 //! The service must expose [`Consumer`]
 //! (`registry.register("order", …).expose::<dyn Consumer>(|s| s)`). A missing method is an
@@ -109,7 +116,11 @@ impl Names {
 #[serde(untagged)]
 enum Entry {
     Names(Names),
+    /// `false`: skipped (`true` is refused, it names no events).
+    Enabled(bool),
     Detailed {
+        #[serde(default)]
+        domain: Option<String>,
         #[serde(default)]
         service: Option<String>,
         events: Names,
@@ -122,25 +133,38 @@ enum Entry {
 /// `locator`. Returns how many (domain, name) pairs are consumed.
 pub fn bind(spoke: &Spoke, locator: &Locator, map: &serde_json::Value, key: &str) -> Result<usize> {
     let entries: HashMap<String, Entry> = serde_json::from_value(map.clone())
-        .map_err(|e| Error::settings(key, format!("a consumer map is domain → \"*\" | name | [names] | {{service, events, methods}}: {e}")))?;
+        .map_err(|e| Error::settings(key, format!("a consumer map is domain → \"*\" | name | [names] | {{domain, service, events, methods}} | false: {e}")))?;
     let mut bound = 0;
-    for (domain, entry) in entries {
-        let (service, names, methods) = match entry {
-            Entry::Names(names) => (domain.clone(), names.into_vec(), HashMap::new()),
+    for (entry_key, entry) in entries {
+        let (domain, service, names, methods) = match entry {
+            Entry::Enabled(false) => continue,
+            Entry::Enabled(true) => {
+                return Err(Error::settings(
+                    format!("{key}/{entry_key}"),
+                    "`true` names no events: give \"*\", a name, [names] or {domain, service, events}",
+                ));
+            }
+            Entry::Names(names) => (
+                entry_key.clone(),
+                entry_key.clone(),
+                names.into_vec(),
+                HashMap::new(),
+            ),
             Entry::Detailed {
+                domain,
                 service,
                 events,
                 methods,
-            } => (
-                service.unwrap_or_else(|| domain.clone()),
-                events.into_vec(),
-                methods,
-            ),
+            } => {
+                let domain = domain.unwrap_or_else(|| entry_key.clone());
+                let service = service.unwrap_or_else(|| domain.clone());
+                (domain, service, events.into_vec(), methods)
+            }
         };
         let consumer: Arc<dyn Consumer> =
             locator.locate::<dyn Consumer>(&service).map_err(|e| {
                 Error::settings(
-                    format!("{key}/{domain}"),
+                    format!("{key}/{entry_key}"),
                     format!("service {service:?} must be enabled and expose `dyn Consumer`: {e}"),
                 )
             })?;
@@ -175,9 +199,19 @@ mod tests {
     fn consumer_maps_accept_the_original_shapes() {
         let map: HashMap<String, Entry> = serde_json::from_value(serde_json::json!({
             "a": "*", "b": "x", "c": ["x", "y"],
-            "d": {"service": "svc", "events": ["x"], "methods": {"x": "handle"}}
+            "d": {"service": "svc", "events": ["x"], "methods": {"x": "handle"}},
+            "svc@e": {"domain": "e", "service": "svc", "events": "*"},
+            "off": false
         }))
         .unwrap();
+        assert!(matches!(
+            map["svc@e"],
+            Entry::Detailed {
+                domain: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(map["off"], Entry::Enabled(false)));
         assert!(matches!(map["a"], Entry::Names(Names::One(_))));
         assert!(matches!(map["c"], Entry::Names(Names::Many(_))));
         assert!(matches!(map["d"], Entry::Detailed { .. }));

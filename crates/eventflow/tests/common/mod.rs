@@ -1,46 +1,23 @@
-//! Shared test scaffolding: a fresh, isolated store per test on each backend.
+//! The store tests' scaffolding: a fresh, isolated store per test on each backend (a
+//! scratch database from `superhero_testkit`), with a manual clock for the conformance
+//! suite or the system clock for hubs and spokes.
 //!
-//! * SQLite: a new database file in a temporary folder.
-//! * PostgreSQL (`EVENTFLOW_TEST_POSTGRES_URL`): a new schema, dropped afterwards.
-//! * MySQL/MariaDB (`EVENTFLOW_TEST_MYSQL_URL`): a new database, dropped afterwards.
-//!
-//! [`conformance!`] turns one async test body into a test per backend. The PostgreSQL and
-//! MySQL variants are `#[ignore]`d, reported as skipped, when their URL is not set.
+//! Tests run on every backend with `superhero_testkit::each_backend!`: with
+//! `setup = crate::common::Harness::new;` each body gets a `&Harness`. The PostgreSQL
+//! and MySQL variants are ignored, reported as skipped, when their URL is not set.
 
 #![allow(dead_code)]
 
-#[macro_use]
 pub mod cluster;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use superhero_eventflow::scratch::ScratchDatabase;
 use superhero_eventflow::{Clock, ManualClock, SqlStore, StoreConfig, SystemClock, Timestamp};
+use superhero_testkit::eventflow::Scratch;
 
 /// The backend a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-    MySql,
-}
-
-/// The variable holding the server URL of a backend.
-pub fn url_variable(db: Db) -> &'static str {
-    match db {
-        Db::Sqlite => "",
-        Db::Postgres => "EVENTFLOW_TEST_POSTGRES_URL",
-        Db::MySql => "EVENTFLOW_TEST_MYSQL_URL",
-    }
-}
-
-/// The server URL of a backend, if configured.
-pub fn server_url(db: Db) -> Option<String> {
-    std::env::var(url_variable(db))
-        .ok()
-        .filter(|url| !url.is_empty())
-}
+pub use superhero_testkit::Backend as Db;
 
 /// A fresh store with a manual clock, removed when dropped.
 pub struct Harness {
@@ -49,7 +26,8 @@ pub struct Harness {
     pub db: Db,
     realtime: bool,
     config: StoreConfig,
-    scratch: Option<ScratchDatabase>,
+    // Dropped last: removes the database.
+    _scratch: Scratch,
 }
 
 /// A start time for manual clocks: 2026-01-01T00:00:00Z.
@@ -68,17 +46,10 @@ impl Harness {
     }
 
     async fn open(db: Db, realtime: bool) -> Harness {
-        let server = match db {
-            Db::Sqlite => None,
-            Db::Postgres | Db::MySql => Some(required_url(db)),
-        };
-        let scratch = ScratchDatabase::create(server.as_deref(), "ef_test")
-            .await
-            .unwrap_or_else(|e| panic!("cannot prepare the {db:?} test database: {e}"));
+        let scratch = Scratch::create(db, "ef_test").await;
         let config = StoreConfig {
             max_connections: if realtime { 16 } else { 8 },
-            acquire_timeout_ms: 30_000,
-            ..scratch.config().clone()
+            ..scratch.store_config()
         };
         let clock = ManualClock::new(T0);
         let store_clock: Arc<dyn Clock> = if realtime {
@@ -95,7 +66,7 @@ impl Harness {
             db,
             realtime,
             config,
-            scratch: Some(scratch),
+            _scratch: scratch,
         }
     }
 
@@ -125,66 +96,4 @@ impl Harness {
     pub fn advance(&self, duration: Duration) {
         self.clock.advance(duration);
     }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let Some(scratch) = self.scratch.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime: do the async clean-up on a thread of its own.
-        let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a clean-up runtime");
-            runtime.block_on(scratch.remove())
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("warning: could not drop the test schema or database");
-        }
-    }
-}
-
-fn required_url(db: Db) -> String {
-    server_url(db).unwrap_or_else(|| {
-        panic!(
-            "{} is not set; this test is only run when it is (it should have been ignored)",
-            url_variable(db)
-        )
-    })
-}
-
-/// Declares, for each async fn `name(h: &Harness)`, a module `name` with one test per
-/// backend: `name::sqlite`, `name::postgres`, `name::mysql`.
-#[allow(unused_macros)]
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use crate::common::{Db, Harness};
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let harness = Harness::new(Db::Sqlite).await;
-                    super::$name(&harness).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(eventflow_no_postgres, ignore = "skipped: EVENTFLOW_TEST_POSTGRES_URL not set")]
-                async fn postgres() {
-                    let harness = Harness::new(Db::Postgres).await;
-                    super::$name(&harness).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(eventflow_no_mysql, ignore = "skipped: EVENTFLOW_TEST_MYSQL_URL not set")]
-                async fn mysql() {
-                    let harness = Harness::new(Db::MySql).await;
-                    super::$name(&harness).await;
-                }
-            }
-        )*
-    };
 }

@@ -12,7 +12,8 @@ use crate::common::Harness;
 
 const LEASE: Duration = Duration::from_secs(30);
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     batched_route_claims_win_each_event_once_and_report_prior_deliveries,
     batched_delivery_claims_raced_by_four_consumers_give_each_event_one_winner,
     batched_successes_are_recorded_only_for_the_lease_holder,

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::common::Harness;
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     concurrent_reappends_of_one_id_store_it_once,
     two_writers_expecting_the_same_version_exactly_one_wins,
     reader_following_positions_sees_every_event_once_in_order_while_four_writers_append,

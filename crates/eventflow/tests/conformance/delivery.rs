@@ -8,7 +8,8 @@ use crate::common::Harness;
 
 const LEASE: Duration = Duration::from_secs(30);
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     publish_writes_the_event_and_its_publication_in_one_transaction,
     lease_expiry_makes_an_event_claimable_again_and_counts_deliveries,
     success_is_final_and_only_the_lease_holder_can_report_it,

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::common::Harness;
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     append_assigns_stream_versions_and_increasing_positions,
     reappending_the_same_ids_returns_the_first_result,
     reusing_an_id_for_another_event_is_a_duplicate_id_error,

@@ -2,7 +2,6 @@
 //! SQLite (always), PostgreSQL (`EVENTFLOW_TEST_POSTGRES_URL`) and MySQL/MariaDB
 //! (`EVENTFLOW_TEST_MYSQL_URL`). Each test gets its own database (see `tests/common`).
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

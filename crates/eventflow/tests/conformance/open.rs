@@ -3,7 +3,7 @@
 use superhero_eventflow::{CatchUp, EventLog, NewEvent, SqlStore, StoreConfig, open};
 use tokio::task::JoinSet;
 
-use crate::common::{Db, Harness, server_url};
+use crate::common::{Db, Harness};
 
 fn quick(url: &str) -> StoreConfig {
     StoreConfig {
@@ -63,16 +63,14 @@ async fn a_sqlite_file_that_cannot_be_created_is_an_error() {
     );
 }
 
-#[tokio::test]
-#[cfg_attr(
-    eventflow_no_postgres,
-    ignore = "skipped: EVENTFLOW_TEST_POSTGRES_URL not set"
-)]
-async fn an_unknown_postgres_database_is_unavailable() {
-    let url = server_url(Db::Postgres).expect("EVENTFLOW_TEST_POSTGRES_URL");
-    let missing = format!("{}_no_such_database", url.trim_end_matches('/'));
-    let error = open(&quick(&missing)).await.unwrap_err();
-    assert_eq!(error.code(), "E_EVENTFLOW_STORE_UNAVAILABLE", "{error}");
+superhero_testkit::needs_postgres! {
+    #[tokio::test]
+    async fn an_unknown_postgres_database_is_unavailable() {
+        let url = Db::Postgres.server_url().expect("EVENTFLOW_TEST_POSTGRES_URL");
+        let missing = format!("{}_no_such_database", url.trim_end_matches('/'));
+        let error = open(&quick(&missing)).await.unwrap_err();
+        assert_eq!(error.code(), "E_EVENTFLOW_STORE_UNAVAILABLE", "{error}");
+    }
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ use superhero_eventflow::{
 
 use crate::common::Harness;
 
-conformance!(original_db_suite);
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;original_db_suite);
 
 async fn original_db_suite(h: &Harness) {
     let s = &h.store;

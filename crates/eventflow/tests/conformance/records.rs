@@ -9,7 +9,8 @@ use superhero_eventflow::{
 
 use crate::common::Harness;
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     hub_heartbeat_expiry_marks_a_hub_not_live,
     certificates_persist_once_read_back_and_revoke,
     log_lines_persist_and_read_back_newest_last,

@@ -6,7 +6,8 @@ use superhero_eventflow::{AppendRequest, DeliveryStore, EventLog, NewEvent, Sche
 
 use crate::common::Harness;
 
-conformance!(
+superhero_testkit::each_backend!(
+    setup = crate::common::Harness::new;
     scheduled_events_come_due_in_time_order,
     a_scheduled_event_is_executed_once_and_delivered_only_when_due,
 );

@@ -12,7 +12,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::common::Db;
 use crate::common::cluster::{Cluster, certificates, eventually};
 
-end_to_end!(
+superhero_testkit::each_backend!(
     a_missing_secret_is_a_configuration_error,
     the_first_hub_creates_the_chain_and_everyone_loads_the_same_one,
     leaves_are_issued_by_the_intermediate_and_replaced_on_revocation,

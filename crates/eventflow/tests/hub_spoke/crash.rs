@@ -2,21 +2,21 @@
 //! no goodbye on the socket, no clean-up. The event is handled again elsewhere once the
 //! dead consumer's lease lapses.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use superhero_eventflow::certs::CertificateAuthority;
 use superhero_eventflow::{EventStore, NewEvent, SqlStore, StoreConfig};
+use superhero_testkit::ChildTest;
 
 use crate::common::Db;
 use crate::common::cluster::{
     Cluster, Handled, certificates, connected, count_handled, eventually, spoke_config,
 };
 
-end_to_end!(a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke);
+superhero_testkit::each_backend!(
+    a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke
+);
 
 const WITHIN: Duration = Duration::from_secs(60);
 
@@ -47,63 +47,12 @@ async fn consumer_process() {
     std::future::pending::<()>().await;
 }
 
-/// Spawns the child and forwards its stdout lines.
-fn spawn_child(config: &StoreConfig) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "crash::consumer_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_STORE, serde_json::to_string(config).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the consumer process");
-    let stdout = child.stdout.take().unwrap();
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    (child, received)
-}
-
-/// What follows `marker` on the child's next line that holds it (the test harness may
-/// print its own text in front).
-fn expect_line(lines: &mpsc::Receiver<String>, marker: &str) -> String {
-    loop {
-        let line = lines
-            .recv_timeout(WITHIN)
-            .unwrap_or_else(|_| panic!("the child never printed {marker}"));
-        eprintln!("child: {line}");
-        if let Some((_, rest)) = line.split_once(marker) {
-            return rest.trim().to_owned();
-        }
-    }
-}
-
-/// Kills the child if the test ends early.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 async fn a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke(db: Db) {
     let cluster = Cluster::new(db).await;
     let hub = cluster.hub().await;
-    let (child, lines) = spawn_child(cluster.harness.store_config());
-    let mut child = Reaper(child);
-    expect_line(&lines, "READY");
+    let store = serde_json::to_string(cluster.harness.store_config()).unwrap();
+    let mut child = ChildTest::spawn("crash::consumer_process", &[(CHILD_STORE, store)]);
+    child.expect_line("READY");
 
     let publisher = cluster.spoke().await;
     connected(&publisher, 1).await;
@@ -112,11 +61,10 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_to_another_spoke(
         .await
         .unwrap()
         .id;
-    let handling = expect_line(&lines, "HANDLING");
+    let handling = child.expect_line("HANDLING");
     assert_eq!(handling, id.to_string(), "the child took the event");
 
-    child.0.kill().expect("SIGKILL the consumer process");
-    child.0.wait().expect("reap it");
+    child.kill();
 
     let handled = Handled::default();
     let survivor = cluster.spoke().await;

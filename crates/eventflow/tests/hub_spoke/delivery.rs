@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::common::Db;
 use crate::common::cluster::{Cluster, connected, eventually, hub_config, spoke_config};
 
-end_to_end!(
+superhero_testkit::each_backend!(
     publish_reaches_every_subscriber,
     consume_with_three_spokes_handles_5000_events_exactly_once,
     an_erroring_consumer_is_retried_and_succeeds,

@@ -10,7 +10,7 @@ use crate::common::cluster::{
     Cluster, Handled, connected, count_handled, eventually, spoke_config,
 };
 
-end_to_end!(
+superhero_testkit::each_backend!(
     two_hubs_kill_one_and_spokes_keep_delivering_through_the_other,
     a_spoke_started_before_any_hub_delivers_once_a_hub_starts,
     a_new_hub_is_announced_and_spokes_connect_to_it,

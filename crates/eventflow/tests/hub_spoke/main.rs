@@ -2,7 +2,6 @@
 //! mutual TLS over loopback, on a fresh SQLite file (and PostgreSQL / MySQL-MariaDB when
 //! their URLs are set; see `tests/common`).
 
-#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

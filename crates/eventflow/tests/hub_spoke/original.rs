@@ -13,7 +13,7 @@ use tokio_util::codec::FramedRead;
 use crate::common::Db;
 use crate::common::cluster::{Cluster, connected, eventually};
 
-end_to_end!(
+superhero_testkit::each_backend!(
     hub_handles_spoke_connections,
     hub_relays_a_peer_hubs_online_announcement,
     a_subscription_made_after_publishing_still_receives_the_event,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::common::Db;
 use crate::common::cluster::{Cluster, connected, eventually};
 
-end_to_end!(scheduled_events_fire_at_their_time_exactly_once_with_two_hubs);
+superhero_testkit::each_backend!(scheduled_events_fire_at_their_time_exactly_once_with_two_hubs);
 
 /// The schedule timer's allowed lateness (the issue's ±100 ms), measured with the hub's
 /// own clock: the time it claimed the execution, as the store recorded it.

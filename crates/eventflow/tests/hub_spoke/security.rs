@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use crate::common::Db;
 use crate::common::cluster::{Cluster, connected, eventually, hub_config};
 
-end_to_end!(
+superhero_testkit::each_backend!(
     a_client_with_a_certificate_from_another_root_is_refused,
     a_client_without_a_certificate_is_refused,
     a_revoked_leaf_is_refused,

@@ -121,6 +121,30 @@ impl OpenApi {
         &self.document
     }
 
+    /// Every routed operation as (route name `METHOD /path`, dispatcher name), in
+    /// document order: what the router will look up when it compiles the document.
+    pub fn dispatchers(&self) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
+            return found;
+        };
+        for (path, item) in paths {
+            let pointer = format!("/paths/{}", path.replace('~', "~0").replace('/', "~1"));
+            let Ok(item) = follow(&self.document, item, &pointer) else {
+                continue;
+            };
+            for method in METHODS {
+                if let Some(dispatcher) = item.get(method).and_then(operation::dispatcher_name) {
+                    found.push((
+                        format!("{} {path}", method.to_ascii_uppercase()),
+                        dispatcher,
+                    ));
+                }
+            }
+        }
+        found
+    }
+
     /// Merges `other` into this document: objects merge key by key (this document's
     /// scalars win, e.g. `info`), but an operation (`paths./p.get`) or a component
     /// defined differently by both is an error (`E_OAS_DUPLICATE_OPERATION`).

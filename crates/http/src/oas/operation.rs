@@ -109,6 +109,7 @@ pub(crate) fn compile_operations(
                 HttpError::UnknownDispatcher {
                     route: op.name.clone(),
                     name: op.dispatcher.clone(),
+                    document: None,
                 }
             })?;
             let mut chain: Vec<Arc<dyn Middleware>> = Vec::new();
@@ -139,7 +140,7 @@ pub(crate) fn compile_operations(
         .collect()
 }
 
-fn dispatcher_name(operation: &Value) -> Option<String> {
+pub(super) fn dispatcher_name(operation: &Value) -> Option<String> {
     let name = operation
         .get("x-dispatcher")
         .or_else(|| operation.get("operationId"))

@@ -138,6 +138,7 @@ impl RouterBuilder {
                 HttpError::UnknownDispatcher {
                     route: name.to_owned(),
                     name: dispatcher.clone(),
+                    document: None,
                 }
             })?),
             None => None,

@@ -1,6 +1,6 @@
-//! Shared test scaffolding: a real server on loopback (plain or TLS), real hyper clients
-//! for HTTP/1.1, h2c and TLS with ALPN, raw TCP helpers, and (in `dispatchers`) the test
-//! dispatchers and middleware.
+//! Shared scaffolding of the HTTP server's tests: a real server on loopback (plain or
+//! TLS), connections to it through the kit's client (`superhero_testkit::http`), raw
+//! TCP helpers, and (in `dispatchers`) the test dispatchers and middleware.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod dispatchers;
@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use superhero_http::tls::DevCertificate;
 use superhero_http::{
@@ -179,6 +178,8 @@ where
 
 // ---------------------------------------------------------------- clients
 
+pub use superhero_testkit::http::{Client, Reply};
+
 /// The protocols the tests speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proto {
@@ -188,242 +189,28 @@ pub enum Proto {
     TlsH2,
 }
 
-enum Sender {
-    H1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
-    H2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
-}
-
-/// One client connection.
-pub struct Client {
-    sender: Sender,
-    base: String,
-    pub connection: tokio::task::JoinHandle<Result<(), hyper::Error>>,
-    pub alpn: Option<Vec<u8>>,
-}
-
-/// A fully read response.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-impl Reply {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts the error body shape and returns it.
-    pub fn error(&self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "status; body: {:?}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.header("content-type"), Some("application/json"));
-        let body = self.json();
-        let keys: Vec<&str> = body
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(
-            keys,
-            ["status", "error", "code", "details"],
-            "error body fields in order"
-        );
-        assert_eq!(body["status"], json!(status));
-        assert_eq!(body["code"], json!(code));
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
-        for detail in body["details"].as_array().expect("details is a list") {
-            for key in ["path", "code", "message"] {
-                assert!(detail[key].is_string(), "detail has {key}: {detail}");
-            }
+/// One client connection to a test server (TLS ones trust the server's certificate and
+/// offer only the named ALPN protocol).
+pub async fn connect(server: &TestServer, proto: Proto) -> Client {
+    let kit = match proto {
+        Proto::Http1 => superhero_testkit::http::Proto::Http1,
+        Proto::H2c => superhero_testkit::http::Proto::H2c,
+        Proto::TlsHttp1 | Proto::TlsH2 => {
+            let alpn: &[&[u8]] = if proto == Proto::TlsH2 {
+                &[b"h2"]
+            } else {
+                &[b"http/1.1"]
+            };
+            let cert = server.cert.as_ref().expect("a TLS server");
+            superhero_testkit::http::Proto::Tls(cert.client_config(alpn).expect("client config"))
         }
-        body
-    }
-}
-
-impl Client {
-    pub async fn connect(server: &TestServer, proto: Proto) -> Self {
-        let tcp = TcpStream::connect(server.addr).await.expect("connects");
-        tcp.set_nodelay(true).expect("nodelay");
-        let scheme = if matches!(proto, Proto::TlsHttp1 | Proto::TlsH2) {
-            "https"
-        } else {
-            "http"
-        };
-        let base = format!("{scheme}://localhost:{}", server.addr.port());
-        match proto {
-            Proto::Http1 => Self::h1(TokioIo::new(tcp), base, None).await,
-            Proto::H2c => Self::h2(TokioIo::new(tcp), base, None).await,
-            Proto::TlsHttp1 | Proto::TlsH2 => {
-                let alpn: &[&[u8]] = if proto == Proto::TlsH2 {
-                    &[b"h2"]
-                } else {
-                    &[b"http/1.1"]
-                };
-                let cert = server.cert.as_ref().expect("a TLS server");
-                let config = cert.client_config(alpn).expect("client config");
-                let tls = tls_connect(tcp, config).await;
-                let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
-                if proto == Proto::TlsH2 {
-                    Self::h2(TokioIo::new(tls), base, negotiated).await
-                } else {
-                    Self::h1(TokioIo::new(tls), base, negotiated).await
-                }
-            }
-        }
-    }
-
-    async fn h1<I>(io: I, base: String, alpn: Option<Vec<u8>>) -> Self
-    where
-        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    {
-        let (sender, connection) = hyper::client::conn::http1::handshake(io)
-            .await
-            .expect("h1 handshake");
-        let connection = tokio::spawn(connection);
-        Self {
-            sender: Sender::H1(sender),
-            base,
-            connection,
-            alpn,
-        }
-    }
-
-    async fn h2<I>(io: I, base: String, alpn: Option<Vec<u8>>) -> Self
-    where
-        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    {
-        let (sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-            .await
-            .expect("h2 handshake");
-        let connection = tokio::spawn(connection);
-        Self {
-            sender: Sender::H2(sender),
-            base,
-            connection,
-            alpn,
-        }
-    }
-
-    /// Sends a request and returns the response head with its streaming body.
-    pub async fn send(
-        &mut self,
-        request: http::Request<Full<Bytes>>,
-    ) -> Result<http::Response<Incoming>, hyper::Error> {
-        match &mut self.sender {
-            Sender::H1(sender) => {
-                sender.ready().await?;
-                sender.send_request(request).await
-            }
-            Sender::H2(sender) => {
-                sender.ready().await?;
-                sender.send_request(request).await
-            }
-        }
-    }
-
-    /// Sends on a clone of the HTTP/2 sender, so several streams can be open at once.
-    pub fn send_h2(
-        &self,
-        request: http::Request<Full<Bytes>>,
-    ) -> impl Future<Output = Result<http::Response<Incoming>, hyper::Error>> + use<> {
-        let Sender::H2(sender) = &self.sender else {
-            panic!("not an HTTP/2 client")
-        };
-        let mut sender = sender.clone();
-        async move {
-            sender.ready().await?;
-            sender.send_request(request).await
-        }
-    }
-
-    /// Builds a request for `path` on this connection.
-    pub fn build(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Bytes>,
-    ) -> http::Request<Full<Bytes>> {
-        let uri = match self.sender {
-            Sender::H1(_) => path.to_owned(),
-            Sender::H2(_) => format!("{}{path}", self.base),
-        };
-        let mut builder = http::Request::builder().method(method).uri(uri);
-        if matches!(self.sender, Sender::H1(_)) {
-            builder = builder.header("host", "localhost");
-        }
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
-        builder
-            .body(Full::new(body.into()))
-            .expect("request builds")
-    }
-
-    pub async fn request(
-        &mut self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Bytes>,
-    ) -> Reply {
-        let request = self.build(method, path, headers, body);
-        let response = self.send(request).await.expect("response");
-        read(response).await
-    }
-
-    pub async fn get(&mut self, path: &str) -> Reply {
-        self.request(Method::GET, path, &[], Bytes::new()).await
-    }
-
-    pub async fn post_json(&mut self, path: &str, body: &Value) -> Reply {
-        let headers = [("content-type", "application/json")];
-        self.request(Method::POST, path, &headers, body.to_string())
-            .await
-    }
-}
-
-pub async fn tls_connect(
-    tcp: TcpStream,
-    config: Arc<rustls::ClientConfig>,
-) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let name = rustls_pki_types::ServerName::try_from("localhost").expect("server name");
-    tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .expect("TLS handshake")
-}
-
-/// Reads a whole response.
-pub async fn read(response: http::Response<Incoming>) -> Reply {
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    };
+    Client::connect(server.addr, &kit).await
 }
 
 /// One GET on a fresh connection.
 pub async fn get(server: &TestServer, proto: Proto, path: &str) -> Reply {
-    Client::connect(server, proto).await.get(path).await
+    connect(server, proto).await.get(path).await
 }
 
 /// Asserts the server still answers a normal request.
@@ -450,13 +237,7 @@ pub async fn call(
         .body(Full::new(Bytes::from(body.to_owned())))
         .expect("request builds");
     let response = app.clone().oneshot(request).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    superhero_testkit::http::read(response).await
 }
 
 // ---------------------------------------------------------------- raw TCP

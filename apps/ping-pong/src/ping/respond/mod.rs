@@ -6,7 +6,7 @@ mod respond_with_pong;
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use superhero_app::{Wiring, route_document};
 use superhero_core::Registry;
 use superhero_http::Dispatcher;
 
@@ -16,12 +16,16 @@ pub use respond_with_pong::RespondWithPong;
 
 /// The service name of the application service.
 pub const RESPOND_WITH_PONG: &str = "ping-pong/ping/respond-with-pong";
-/// The service name of the HTTP adapter (the dispatcher `route.json` names).
+/// The service name of the HTTP adapter: the `x-dispatcher` of `route.json`, checked
+/// against the located services when the node starts.
 pub const RESPOND_USING_HTTP: &str = "ping-pong/ping/respond";
 
-/// The OpenAPI fragment of this use case.
-pub fn route() -> Value {
-    serde_json::from_str(include_str!("route.json")).unwrap_or(Value::Null)
+/// Wires the use case: the dispatcher (which uses the application service) and its
+/// OpenAPI document.
+pub fn wire(wiring: Wiring) -> Wiring {
+    wiring
+        .dispatcher(RESPOND_USING_HTTP)
+        .route(RESPOND_USING_HTTP, route_document!("route.json"))
 }
 
 /// Registers the application service and its HTTP adapter.
@@ -36,12 +40,4 @@ pub fn register(registry: &mut Registry) {
         })
         .uses([RESPOND_WITH_PONG])
         .expose::<dyn Dispatcher>(|s| s);
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_route_document_is_valid_json() {
-        assert!(super::route().is_object());
-    }
 }

@@ -1,0 +1,194 @@
+//! The asynchronous controller: publish the request event, wait for one of its outcomes
+//! for the same process, and answer from it.
+//!
+//! | what happens within the wait | answer |
+//! | --- | --- |
+//! | a success outcome (`post-created`) | 201, `Location`, the process's projected state |
+//! | a rejection outcome (`post-rejected`, payload [`Rejection`]) | 422 with the rejection's code, reason and details |
+//! | nothing (the wait runs out, or the server begins to shut down) | 202, `Location`: the request is durable and its outcome will be there |
+//! | publishing fails | the eventflow error's answer ([`crate::eventflow_http`]) |
+//!
+//! The request is durable once published, so a 202 never loses it: whoever validates it
+//! (in this process or another, as the consumer map says) publishes the outcome later,
+//! and the resource at `Location` shows it.
+//!
+//! ```no_run
+//! # async fn dispatch(spoke: &superhero_eventflow::Spoke, view: &mut superhero_http::View)
+//! # -> Result<(), superhero_http::HttpError> {
+//! use serde::{Deserialize, Serialize};
+//! use superhero_app::{AsyncCommand, EventType, Rejection};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct CreatePost { title: String }
+//! const REQUESTED: EventType<CreatePost> = EventType::new("post", "post-create-requested");
+//! const CREATED: EventType<serde_json::Value> = EventType::new("post", "post-created");
+//! const REJECTED: EventType<Rejection> = EventType::new("post", "post-rejected");
+//!
+//! let pid = uuid::Uuid::now_v7().to_string();
+//! let request = REQUESTED.event(&pid, &CreatePost { title: "Hi".into() })?;
+//! AsyncCommand::new(spoke, request, format!("/posts/{pid}"))
+//!     .success(CREATED)
+//!     .rejection(REJECTED)
+//!     .respond(view)
+//!     .await
+//! # }
+//! ```
+
+use std::time::Duration;
+
+use http::StatusCode;
+use http::header::{HeaderValue, LOCATION};
+use superhero_core::CancellationToken;
+use superhero_eventflow::{Error as EventflowError, Event, NewEvent, Spoke};
+use superhero_http::{Detail, HttpError, View};
+
+use crate::contract::{EventType, Rejection};
+use crate::error::AppError;
+use crate::eventflow_http::accepted;
+
+/// How long a command waits for its outcome by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// What came of a command within its wait.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A success outcome arrived: the event and the process's projected state after it.
+    Succeeded {
+        /// The outcome event.
+        event: Event,
+        /// The process's projected state.
+        state: serde_json::Value,
+    },
+    /// A rejection arrived.
+    Rejected {
+        /// The outcome event.
+        event: Event,
+        /// Its payload.
+        rejection: Rejection,
+    },
+    /// Nothing arrived in time; the outcome will be at the location.
+    Pending,
+}
+
+/// Publish → wait → answer (see the module docs).
+pub struct AsyncCommand<'s> {
+    spoke: &'s Spoke,
+    request: NewEvent,
+    location: String,
+    successes: Vec<&'static str>,
+    rejections: Vec<EventType<Rejection>>,
+    wait: Duration,
+    cancel: Option<CancellationToken>,
+}
+
+impl<'s> AsyncCommand<'s> {
+    /// A command that publishes `request` and whose outcome will be visible at
+    /// `location` (a path such as `/posts/p-1`). Outcomes are events of the same process
+    /// (the request's domain and pid).
+    pub fn new(spoke: &'s Spoke, request: NewEvent, location: impl Into<String>) -> Self {
+        AsyncCommand {
+            spoke,
+            request,
+            location: location.into(),
+            successes: Vec::new(),
+            rejections: Vec::new(),
+            wait: DEFAULT_WAIT,
+            cancel: None,
+        }
+    }
+
+    /// An outcome that means success.
+    #[must_use]
+    pub fn success<P>(mut self, outcome: EventType<P>) -> Self {
+        self.successes.push(outcome.name());
+        self
+    }
+
+    /// An outcome that refuses the request, carrying a [`Rejection`].
+    #[must_use]
+    pub fn rejection(mut self, outcome: EventType<Rejection>) -> Self {
+        self.rejections.push(outcome);
+        self
+    }
+
+    /// How long to wait for an outcome (default [`DEFAULT_WAIT`]).
+    #[must_use]
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Stops waiting when `token` is cancelled (pass the request's shutdown token, so a
+    /// draining server answers 202 at once instead of holding the request).
+    #[must_use]
+    pub fn until(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Publishes the request and waits for an outcome.
+    pub async fn run(self) -> Result<Outcome, AppError> {
+        let domain = self.request.domain.clone();
+        let pid = self.request.pid.clone();
+        self.spoke.publish(self.request).await?;
+        let names: Vec<&str> = self
+            .successes
+            .iter()
+            .copied()
+            .chain(self.rejections.iter().map(EventType::name))
+            .collect();
+        let wait = self.spoke.wait(&domain, &pid, &names, self.wait);
+        let cancelled = async {
+            match &self.cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        let event = tokio::select! {
+            arrived = wait => arrived,
+            () = cancelled => return Ok(Outcome::Pending),
+        };
+        let event = match event {
+            Ok(event) => event,
+            Err(EventflowError::WaitTimeout { .. }) => return Ok(Outcome::Pending),
+            Err(error) => return Err(error.into()),
+        };
+        if let Some(contract) = self.rejections.iter().find(|c| c.matches(&event)) {
+            let rejection = contract.decode(&event)?;
+            return Ok(Outcome::Rejected { event, rejection });
+        }
+        let state = self.spoke.read_state(&domain, &pid).await?;
+        Ok(Outcome::Succeeded { event, state })
+    }
+
+    /// Publishes, waits, and writes the answer into `view` (201), or returns it as the
+    /// error answer (422, 202, or the failure's).
+    pub async fn respond(self, view: &mut View) -> Result<(), HttpError> {
+        let location = self.location.clone();
+        match self.run().await? {
+            Outcome::Succeeded { state, .. } => {
+                view.set_status(StatusCode::CREATED);
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    view.headers_mut().insert(LOCATION, value);
+                }
+                view.set_body(state);
+                Ok(())
+            }
+            Outcome::Rejected { rejection, .. } => Err(rejected(rejection)),
+            Outcome::Pending => Err(accepted(&location)),
+        }
+    }
+}
+
+/// A rejection as its 422 answer.
+pub fn rejected(rejection: Rejection) -> HttpError {
+    let mut answer = HttpError::status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        rejection.code,
+        rejection.reason,
+    );
+    for detail in rejection.details {
+        answer = answer.with_detail(Detail::new(detail.path, detail.code, detail.message));
+    }
+    answer
+}
