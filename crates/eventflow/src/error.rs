@@ -366,7 +366,11 @@ impl Error {
     }
 
     /// Classifies a driver error raised while doing `operation`.
-    pub(crate) fn from_sqlx(operation: &'static str, source: sqlx::Error) -> Self {
+    /// Classifies a driver error from `operation` (for statements on [`crate::tables`]):
+    /// unreachable → `E_EVENTFLOW_STORE_UNAVAILABLE`, lock contention →
+    /// `E_EVENTFLOW_STORE_BUSY`, undecodable → `E_EVENTFLOW_STORE_DECODE`, else
+    /// `E_EVENTFLOW_STORE_QUERY`.
+    pub fn from_sqlx(operation: &'static str, source: sqlx::Error) -> Self {
         match &source {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)

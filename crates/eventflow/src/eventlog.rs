@@ -77,6 +77,17 @@ pub trait EventLog: Send + Sync {
         to: Timestamp,
     ) -> Result<Vec<Event>>;
 
+    /// A page of the stream, newest first: at most `limit` events with a version below
+    /// `before` (`None`: from the newest). The last event's version is the next page's
+    /// `before`.
+    async fn read_stream_backwards(
+        &self,
+        domain: &str,
+        pid: &str,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Event>>;
+
     /// The stream's events whose name is one of `names`.
     async fn read_stream_by_names(
         &self,

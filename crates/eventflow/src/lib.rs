@@ -15,7 +15,8 @@
 //! * Features (off by default): `scratch` adds `scratch::ScratchDatabase`, throw-away
 //!   databases for tests and benchmarks (`superhero-testkit` re-exports it); `bench`
 //!   adds `bench`, the engine of `superhero bench eventflow`.
-//! * [`projection`] folds an event-log into its state.
+//! * [`projection`] folds an event-log into its state; [`tables`] gives apps and crates
+//!   tables of their own next to the events (read models, sessions).
 //! * Errors are one [`Error`] enum whose [`Error::code`] is a stable `E_EVENTFLOW_*` string.
 //!
 //! ```
@@ -73,4 +74,5 @@ pub use registry::{HubRecord, HubRegistration, HubRegistry};
 pub use schedule::{ScheduleStore, ScheduledEvent};
 pub use spoke::{Spoke, SpokeConfig, Subscription};
 pub use sql::SqlStore;
+pub use sql::tables;
 pub use store::{EventStore, open};

@@ -15,13 +15,14 @@ mod read;
 mod records;
 mod rows;
 mod schedule;
+pub mod tables;
 
 use std::path::Path;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migration, MigrationType};
 use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Executor, SqlSafeStr, SqlStr, Transaction};
 use uuid::Uuid;
@@ -152,36 +153,8 @@ impl SqlStore {
             sql.into_sql_str(),
             false,
         );
-        let mut migrator = Migrator::with_migrations(vec![migration]);
-        // Our own bookkeeping table, so an application's sqlx migrations in the same
-        // database are neither seen as missing nor disturbed.
-        migrator.dangerous_set_table_name("eventflow_migrations");
-        // PostgreSQL and MySQL serialise concurrent migrators with an advisory lock;
-        // SQLite has none, so processes opening a new file together race, and the losers
-        // fail their (rolled back) migration transaction. Running again then finds the
-        // winner's migration applied and does nothing.
-        let attempts = if self.backend == Backend::Sqlite {
-            5
-        } else {
-            1
-        };
-        let mut attempt = 1;
-        loop {
-            match migrator.run(&self.pool).await {
-                Ok(()) => return Ok(()),
-                Err(source) if attempt < attempts => {
-                    tracing::debug!(error = %source, attempt, "migration raced another process; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
-                    attempt += 1;
-                }
-                Err(source) => {
-                    return Err(Error::Migration {
-                        reason: source.to_string(),
-                        source,
-                    });
-                }
-            }
-        }
+        self.run_migrations(vec![migration], "eventflow_migrations")
+            .await
     }
 
     pub(crate) fn now(&self) -> Timestamp {
@@ -243,8 +216,8 @@ impl SqlStore {
     }
 }
 
-/// A statement with its binds, ready to run.
-pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+/// A statement with its binds, ready to run (sqlx's `any` driver).
+pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
 /// Per-connection settings applied right after connecting.
 #[derive(Debug, Clone)]

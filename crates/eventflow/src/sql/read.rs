@@ -128,6 +128,35 @@ impl EventLog for SqlStore {
         rows::events(rows, OP)
     }
 
+    async fn read_stream_backwards(
+        &self,
+        domain: &str,
+        pid: &str,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        const OP: &str = "read an event-log page";
+        let sql = concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM eventflow_event e WHERE e.domain = ? AND e.pid = ? AND e.version < ?",
+            " ORDER BY e.version DESC LIMIT ?"
+        );
+        let before = match before {
+            Some(version) => to_db(version, "version")?,
+            None => i64::MAX,
+        };
+        let rows = sqlx::query_as::<_, EventRow>(self.sql(sql))
+            .bind(domain)
+            .bind(pid)
+            .bind(before)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .context(OP)?;
+        rows::events(rows, OP)
+    }
+
     async fn read_stream_by_names(
         &self,
         domain: &str,

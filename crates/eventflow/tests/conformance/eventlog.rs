@@ -19,6 +19,7 @@ superhero_testkit::each_backend!(
     read_event_returns_the_stored_event_or_not_found,
     read_stream_between_timestamps_is_inclusive,
     read_stream_filtered_by_names,
+    read_stream_backwards_pages_newest_first,
     associations_link_events_to_entities_and_child_processes,
     distinct_pids_are_sorted_per_domain,
     catch_up_reads_pages_in_position_order_with_filters,
@@ -218,6 +219,45 @@ async fn read_stream_filtered_by_names(h: &Harness) {
     );
     assert!(
         s.read_stream_by_names("d", "p", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn read_stream_backwards_pages_newest_first(h: &Harness) {
+    let s = &h.store;
+    for n in 1..=5 {
+        s.append_one(NewEvent::new("feed", "f", "item").with_data(json!({"n": n})))
+            .await
+            .unwrap();
+    }
+    s.append_one(NewEvent::new("feed", "other", "item"))
+        .await
+        .unwrap();
+    let versions = |events: Vec<superhero_eventflow::Event>| -> Vec<u64> {
+        events.iter().map(|e| e.version).collect()
+    };
+    let first = s.read_stream_backwards("feed", "f", None, 2).await.unwrap();
+    assert_eq!(versions(first), [5, 4]);
+    let next = s
+        .read_stream_backwards("feed", "f", Some(4), 2)
+        .await
+        .unwrap();
+    assert_eq!(versions(next), [3, 2]);
+    let last = s
+        .read_stream_backwards("feed", "f", Some(2), 2)
+        .await
+        .unwrap();
+    assert_eq!(versions(last), [1]);
+    assert!(
+        s.read_stream_backwards("feed", "f", Some(1), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.read_stream_backwards("feed", "none", None, 2)
             .await
             .unwrap()
             .is_empty()

@@ -13,3 +13,4 @@ mod open;
 mod original;
 mod records;
 mod schedule;
+mod tables;
