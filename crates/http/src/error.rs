@@ -56,6 +56,9 @@ pub mod spec_code {
     pub const INVALID_REQUEST_BODY: &str = "E_OAS_INVALID_REQUEST_BODIES_SPECIFICATION";
     /// A schema is malformed (unknown type, bad pattern, bad keyword value).
     pub const INVALID_SCHEMA: &str = "E_OAS_INVALID_SCHEMAS_SPECIFICATION";
+    /// A security requirement this server cannot enforce (alternatives, or a scheme
+    /// without the `x-middleware` that checks it).
+    pub const UNSUPPORTED_SECURITY: &str = "E_OAS_UNSUPPORTED_SECURITY_SPECIFICATION";
     /// Two documents define the same operation.
     pub const DUPLICATE_OPERATION: &str = "E_OAS_DUPLICATE_OPERATION";
 }

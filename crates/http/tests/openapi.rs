@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use common::{Proto, Setup, call, registry, router_app};
 use http::{Method, StatusCode};
@@ -523,4 +524,97 @@ async fn composed_schemas_at_the_top_of_a_body_are_accepted() {
             ("/body", "E_OAS_SCHEMA_NOT"),
         ])
     );
+}
+
+fn secured(security: Value, operation_security: Option<Value>) -> Value {
+    let mut operation = json!({
+        "x-dispatcher": "echo",
+        "x-middleware": ["outer"],
+        "parameters": [{"name": "n", "in": "query", "required": true,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "ok"}}
+    });
+    if let Some(own) = operation_security {
+        operation["security"] = own;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "secured", "version": "1"},
+        "security": security,
+        "components": {"securitySchemes": {
+            "signedSession": {"type": "http", "scheme": "signature", "x-middleware": "deny"},
+            "traced": {"type": "apiKey", "in": "header", "name": "x-key", "x-middleware": "inner"}
+        }},
+        "paths": {"/secret": {"get": operation}}
+    })
+}
+
+fn secured_app(document: Value) -> Result<App, superhero_http::HttpError> {
+    let router = superhero_http::Router::builder(Arc::new(registry()))
+        .openapi(superhero_http::OpenApi::from_value(document)?)?
+        .build()?;
+    Ok(App::new(router, CancellationToken::new()))
+}
+
+#[tokio::test]
+async fn a_security_requirement_runs_its_middleware_before_validation() {
+    let app = secured_app(secured(json!([{"signedSession": []}]), None)).unwrap();
+    // The query is invalid, yet the security middleware answers first.
+    let reply = get(&app, "/secret?n=abc").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.json(), json!({"denied": true}));
+}
+
+#[tokio::test]
+async fn every_scheme_of_the_requirement_applies_in_order_and_an_operation_may_opt_out() {
+    let both = secured_app(secured(json!([{"traced": [], "signedSession": []}]), None)).unwrap();
+    let reply = get(&both, "/secret?n=1").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "deny ran after inner"
+    );
+
+    let open = secured_app(secured(json!([{"signedSession": []}]), Some(json!([])))).unwrap();
+    let reply = get(&open, "/secret?n=1").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "security: [] on the operation"
+    );
+    assert_eq!(reply.json()["trace"], json!(["outer:in"]));
+
+    let traced = secured_app(secured(json!([]), Some(json!([{"traced": []}])))).unwrap();
+    let reply = get(&traced, "/secret?n=abc").await;
+    reply.error(400, "E_OAS_INVALID_REQUEST_PARAMETERS");
+    let reply = get(&traced, "/secret?n=1").await;
+    assert_eq!(
+        reply.json()["trace"],
+        json!(["inner:in", "outer:in"]),
+        "the scheme's middleware runs before the operation's"
+    );
+}
+
+#[tokio::test]
+async fn security_the_router_cannot_enforce_is_refused_when_the_routes_are_built() {
+    let alternatives = secured(json!([{"signedSession": []}, {"traced": []}]), None);
+    let Err(error) = secured_app(alternatives) else {
+        panic!("alternatives are refused")
+    };
+    assert_eq!(error.code(), "E_OAS_UNSUPPORTED_SECURITY_SPECIFICATION");
+
+    let mut no_middleware = secured(json!([{"signedSession": []}]), None);
+    no_middleware["components"]["securitySchemes"]["signedSession"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-middleware");
+    let Err(error) = secured_app(no_middleware) else {
+        panic!("a scheme without middleware is refused")
+    };
+    assert_eq!(error.code(), "E_OAS_UNSUPPORTED_SECURITY_SPECIFICATION");
+
+    let Err(error) = secured_app(secured(json!([{"unknown": []}]), None)) else {
+        panic!("an undefined scheme is refused")
+    };
+    assert_eq!(error.code(), "E_OAS_INVALID_SPECIFICATION");
 }

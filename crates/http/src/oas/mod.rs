@@ -2,6 +2,10 @@
 //!
 //! Each operation with an `x-dispatcher` (or else an `operationId`; the part before the
 //! first `#` is the name) becomes a route named `METHOD /path`, after the config routes.
+//! An operation's `security` requirement (or the document's) puts in front of everything
+//! the middleware each named scheme's `components.securitySchemes.<name>.x-middleware`
+//! names, so unauthenticated requests are refused before validation; one requirement
+//! object is supported (`E_OAS_UNSUPPORTED_SECURITY_SPECIFICATION` otherwise).
 //! `x-middleware` (a name or a list) adds middleware after the validation step. The route
 //! consumes the `requestBody.content` types (415 otherwise) and produces the `responses`
 //! content types (406 otherwise). Validation happens before the route's middleware:

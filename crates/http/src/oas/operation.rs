@@ -45,6 +45,7 @@ struct Pending {
     path: String,
     method: Method,
     dispatcher: String,
+    security: Vec<String>,
     middleware: Vec<String>,
     params: Vec<Param>,
     body: Option<BodySpec>,
@@ -86,6 +87,7 @@ pub(crate) fn compile_operations(
                 method: Method::from_bytes(upper.as_bytes())
                     .map_err(|_| HttpError::spec(spec_code::INVALID, &pointer, "invalid method"))?,
                 dispatcher,
+                security: security_middleware(document, operation, &pointer)?,
                 middleware: names(
                     operation
                         .get("x-middleware")
@@ -112,7 +114,8 @@ pub(crate) fn compile_operations(
                     document: None,
                 }
             })?;
-            let mut chain: Vec<Arc<dyn Middleware>> = Vec::new();
+            // Security first: an unauthenticated request learns nothing from validation.
+            let mut chain = resolve_middleware(resolver, &op.name, &op.security)?;
             if !op.params.is_empty() || op.body.is_some() {
                 chain.push(Arc::new(OperationStep {
                     label: op.name.clone(),
@@ -147,6 +150,67 @@ pub(super) fn dispatcher_name(operation: &Value) -> Option<String> {
         .and_then(Value::as_str)?;
     let name = name.split('#').next().unwrap_or(name);
     (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// The middleware that enforces an operation's security requirement (its own
+/// `security`, else the document's): each scheme the requirement names must be a
+/// `components.securitySchemes` entry with an `x-middleware` naming the middleware that
+/// checks it. One requirement object (its schemes all apply) is supported; `[]` or `[{}]`
+/// means no security.
+fn security_middleware(
+    document: &Value,
+    operation: &Value,
+    pointer: &str,
+) -> Result<Vec<String>, HttpError> {
+    let (requirements, at) = match operation.get("security") {
+        Some(own) => (own, format!("{pointer}/security")),
+        None => match document.get("security") {
+            Some(shared) => (shared, "/security".to_owned()),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let invalid = |reason: &str| HttpError::spec(spec_code::INVALID, &at, reason);
+    let list = requirements
+        .as_array()
+        .ok_or_else(|| invalid("`security` is a list of security requirement objects"))?;
+    let mut schemes = Vec::new();
+    match list.as_slice() {
+        [] => return Ok(Vec::new()),
+        [requirement] => {
+            let requirement = requirement
+                .as_object()
+                .ok_or_else(|| invalid("a security requirement is an object"))?;
+            schemes.extend(requirement.keys().cloned());
+        }
+        _ => {
+            return Err(HttpError::spec(
+                spec_code::UNSUPPORTED_SECURITY,
+                &at,
+                "alternative security requirements are not supported; give one requirement object",
+            ));
+        }
+    }
+    schemes
+        .into_iter()
+        .map(|scheme| {
+            let scheme_pointer = format!("/components/securitySchemes/{scheme}");
+            let definition = document.pointer(&scheme_pointer).ok_or_else(|| {
+                invalid(&format!("the security scheme {scheme:?} is not defined"))
+            })?;
+            let definition = follow(document, definition, &scheme_pointer)?;
+            definition
+                .get("x-middleware")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    HttpError::spec(
+                        spec_code::UNSUPPORTED_SECURITY,
+                        &scheme_pointer,
+                        "a security scheme needs `x-middleware`: the middleware that checks it",
+                    )
+                })
+        })
+        .collect()
 }
 
 fn names(value: Option<&Value>) -> Vec<String> {
