@@ -1,0 +1,139 @@
+//! The `auth` settings.
+//!
+//! ```toml
+//! [auth.sessions]
+//! idle_timeout_secs = 1800        # ended after 30 min without a request
+//! absolute_timeout_secs = 43200   # and 12 h after sign-in in any case
+//! touch_interval_secs = 60        # last-seen is written at most this often
+//!
+//! [auth.signatures]
+//! window_secs = 300               # created may be this far from the server's clock
+//!
+//! [auth.passwords]                # Argon2id (OWASP: ≥ 19 MiB, t = 2, p = 1)
+//! memory_kib = 19456
+//! iterations = 2
+//! parallelism = 1
+//! max_concurrent = 1              # hashes at once (default: half the CPUs, at least 1)
+//! max_waiting = 256               # more sign-ins waiting than this: 503 E_AUTH_BUSY
+//!
+//! [auth]
+//! activity = true                 # record a user-activity event per authenticated request
+//! # secret: seals session keys at rest; default eventflow.certificates.secret
+//! ```
+
+use std::time::Duration;
+
+use serde::Deserialize;
+pub use superhero_eventflow::certs::Secret;
+
+/// Every `auth` setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Session lifetimes.
+    pub sessions: SessionsConfig,
+    /// Signature checks.
+    pub signatures: SignaturesConfig,
+    /// Password hashing.
+    pub passwords: PasswordsConfig,
+    /// Whether authenticated requests are recorded as `user-activity` events.
+    pub activity: bool,
+    /// The secret that seals session keys at rest (at least 16 characters); default:
+    /// `eventflow.certificates.secret`. Never logged (its `Debug` is `***`).
+    pub secret: Option<Secret>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            sessions: SessionsConfig::default(),
+            signatures: SignaturesConfig::default(),
+            passwords: PasswordsConfig::default(),
+            activity: true,
+            secret: None,
+        }
+    }
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// A session without requests for this long has ended (seconds, default 1800).
+    pub idle_timeout_secs: u64,
+    /// A session ends this long after sign-in whatever happens (seconds, default 43200).
+    pub absolute_timeout_secs: u64,
+    /// Last-seen is written at most this often (seconds, default 60), so a session may
+    /// end up to this much before its idle limit.
+    pub touch_interval_secs: u64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 12 * 3600,
+            touch_interval_secs: 60,
+        }
+    }
+}
+
+impl SessionsConfig {
+    /// The idle limit.
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// The absolute limit.
+    pub fn absolute(&self) -> Duration {
+        Duration::from_secs(self.absolute_timeout_secs)
+    }
+}
+
+/// Signature checks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignaturesConfig {
+    /// `created` may differ from the server's clock by at most this (seconds, default 300).
+    pub window_secs: u64,
+    /// How often expired nonces are deleted (seconds, default 60).
+    pub prune_interval_secs: u64,
+}
+
+impl Default for SignaturesConfig {
+    fn default() -> Self {
+        SignaturesConfig {
+            window_secs: 300,
+            prune_interval_secs: 60,
+        }
+    }
+}
+
+/// Password hashing with Argon2id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordsConfig {
+    /// Memory cost in KiB (default 19456 = 19 MiB).
+    pub memory_kib: u32,
+    /// Passes (default 2).
+    pub iterations: u32,
+    /// Lanes (default 1).
+    pub parallelism: u32,
+    /// Hashes computed at once (default: half the CPUs, at least 1); the rest wait.
+    pub max_concurrent: usize,
+    /// Sign-ins allowed to wait for a hash (default 256); beyond, 503 `E_AUTH_BUSY`.
+    pub max_waiting: usize,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        PasswordsConfig {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: (cpus / 2).max(1),
+            max_waiting: 256,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! `auth_nonce`: each (session, nonce) is claimed once, in the store, so a replay is
+//! refused by every worker and node. Concurrent claims are coalesced into one write
+//! transaction (group commit), one conflict-ignoring insert each: a claim that inserts
+//! nothing found the nonce already used. A background task deletes nonces that can no
+//! longer be replayed (their signature's window has closed).
+
+use std::time::Duration;
+
+use superhero_core::CancellationToken;
+use superhero_eventflow::Backend;
+use superhero_eventflow::tables::Tables;
+use tokio::sync::{mpsc, oneshot};
+
+use super::failed;
+use crate::error::{AuthError, Result};
+
+/// The most claims one transaction carries.
+const BATCH: usize = 256;
+
+/// One claim.
+struct Claim {
+    session_hash: String,
+    nonce: String,
+    expires_at_ms: i64,
+    reply: oneshot::Sender<Result<bool>>,
+}
+
+/// Claims nonces through one group-commit task. Cheap to clone.
+#[derive(Clone)]
+pub struct Nonces {
+    claims: mpsc::Sender<Claim>,
+}
+
+impl Nonces {
+    /// Starts the claiming task on `tables` (stops with `stop`).
+    pub fn start(tables: Tables, stop: CancellationToken) -> Nonces {
+        let (claims, queue) = mpsc::channel(4 * BATCH);
+        tokio::spawn(claim_in_batches(tables, queue, stop));
+        Nonces { claims }
+    }
+
+    /// Claims `nonce` of the session `session_hash` until `expires_at_ms`: true when this
+    /// is its first use, false when it was used before.
+    pub async fn claim(&self, session_hash: &str, nonce: &str, expires_at_ms: i64) -> Result<bool> {
+        let (reply, answer) = oneshot::channel();
+        let claim = Claim {
+            session_hash: session_hash.to_owned(),
+            nonce: nonce.to_owned(),
+            expires_at_ms,
+            reply,
+        };
+        let closed = || AuthError::Unavailable {
+            what: "the nonce store".into(),
+        };
+        self.claims.send(claim).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+async fn claim_in_batches(
+    tables: Tables,
+    mut queue: mpsc::Receiver<Claim>,
+    stop: CancellationToken,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let first = tokio::select! {
+            claim = queue.recv() => claim,
+            () = stop.cancelled() => None,
+        };
+        let Some(first) = first else { return };
+        batch.push(first);
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(claim) => batch.push(claim),
+                Err(_) => break,
+            }
+        }
+        match insert(&tables, &batch).await {
+            Ok(fresh) => {
+                for (claim, fresh) in batch.drain(..).zip(fresh) {
+                    let _ = claim.reply.send(Ok(fresh));
+                }
+            }
+            Err(error) => {
+                let code = error.code();
+                tracing::warn!(code, claims = batch.len(), "claiming nonces failed");
+                for claim in batch.drain(..) {
+                    let _ = claim.reply.send(Err(same_kind(&error)));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts the batch in one transaction; for each claim, whether it inserted a row.
+async fn insert(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>> {
+    const OP: &str = "claim nonces";
+    let sql = match tables.backend() {
+        Backend::Sqlite => {
+            "INSERT OR IGNORE INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        }
+        Backend::MySql => {
+            "INSERT IGNORE INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?)"
+        }
+    };
+    let mut write = tables.write(OP).await?;
+    let mut fresh = Vec::with_capacity(batch.len());
+    for claim in batch {
+        let done = tables
+            .query(sql)
+            .bind(claim.session_hash.clone())
+            .bind(claim.nonce.clone())
+            .bind(claim.expires_at_ms)
+            .execute(write.connection())
+            .await
+            .map_err(failed(OP))?;
+        fresh.push(done.rows_affected() == 1);
+    }
+    write.commit().await?;
+    Ok(fresh)
+}
+
+/// An error for each claim of a failed batch (the store's errors are not `Clone`): the
+/// client may retry, its nonce was not recorded.
+fn same_kind(_error: &AuthError) -> AuthError {
+    AuthError::Unavailable {
+        what: "the nonce store".into(),
+    }
+}
+
+/// Deletes nonces that expired before `now_ms`; returns how many.
+pub async fn prune(tables: &Tables, now_ms: i64) -> Result<u64> {
+    const OP: &str = "prune nonces";
+    let mut write = tables.write(OP).await?;
+    let done = tables
+        .query("DELETE FROM auth_nonce WHERE expires_at < ?")
+        .bind(now_ms)
+        .execute(write.connection())
+        .await
+        .map_err(failed(OP))?;
+    write.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// How long a nonce must be kept after its signature was created: the window on both
+/// sides (a signature created up to a window ahead is accepted up to a window later).
+pub fn keep_for(window: Duration) -> Duration {
+    window * 2
+}
