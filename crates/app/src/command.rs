@@ -1,12 +1,19 @@
-//! The asynchronous controller: publish the request event, wait for one of its outcomes
-//! for the same process, and answer from it.
+//! The asynchronous controller: publish the request event, wait for its outcome, and
+//! answer from it.
 //!
-//! | what happens within the wait | answer |
+//! The outcome is the reply to this request: an event of the same process (domain and
+//! pid) named one of the outcomes, whose `rid` is the request event's id — the handler
+//! publishes it with [`Received::reply`](crate::Received::reply). So a second command on
+//! the same process is never answered with the first one's outcome, and a retry (same
+//! request id, see [`crate::idempotency`]) gets the first one's.
+//!
+//! | what happens | answer |
 //! | --- | --- |
-//! | a success outcome (`post-created`) | 201, `Location`, the process's projected state |
-//! | a rejection outcome (`post-rejected`, payload [`Rejection`]) | 422 with the rejection's code, reason and details |
-//! | nothing (the wait runs out, or the server begins to shut down) | 202, `Location`: the request is durable and its outcome will be there |
+//! | a success outcome (`post-created`) arrives | 201, `Location`, the process's projected state |
+//! | a rejection outcome (`post-rejected`, payload [`Rejection`]) arrives | 422 with the rejection's code, reason and details |
+//! | nothing within the wait, the server begins to shut down, or anything fails after the publish | 202, `Location`: the request is durable and its outcome will be there |
 //! | publishing fails | the eventflow error's answer ([`crate::eventflow_http`]) |
+//! | no outcomes declared, or one of another domain | `E_APP_COMMAND` (a wiring fault), nothing published |
 //!
 //! The request is durable once published, so a 202 never loses it: whoever validates it
 //! (in this process or another, as the consumer map says) publishes the outcome later,
@@ -41,6 +48,7 @@ use http::header::{HeaderValue, LOCATION};
 use superhero_core::CancellationToken;
 use superhero_eventflow::{Error as EventflowError, Event, NewEvent, Spoke};
 use superhero_http::{Detail, HttpError, View};
+use uuid::Uuid;
 
 use crate::contract::{EventType, Rejection};
 use crate::error::AppError;
@@ -75,7 +83,7 @@ pub struct AsyncCommand<'s> {
     spoke: &'s Spoke,
     request: NewEvent,
     location: String,
-    successes: Vec<&'static str>,
+    successes: Vec<(&'static str, &'static str)>,
     rejections: Vec<EventType<Rejection>>,
     wait: Duration,
     cancel: Option<CancellationToken>,
@@ -97,10 +105,10 @@ impl<'s> AsyncCommand<'s> {
         }
     }
 
-    /// An outcome that means success.
+    /// An outcome that means success (an event of the request's domain).
     #[must_use]
     pub fn success<P>(mut self, outcome: EventType<P>) -> Self {
-        self.successes.push(outcome.name());
+        self.successes.push((outcome.domain(), outcome.name()));
         self
     }
 
@@ -126,18 +134,46 @@ impl<'s> AsyncCommand<'s> {
         self
     }
 
-    /// Publishes the request and waits for an outcome.
+    /// Publishes the request and waits for its outcome.
     pub async fn run(self) -> Result<Outcome, AppError> {
         let domain = self.request.domain.clone();
         let pid = self.request.pid.clone();
-        self.spoke.publish(self.request).await?;
+        let foreign = self
+            .successes
+            .iter()
+            .map(|(d, _)| *d)
+            .chain(self.rejections.iter().map(EventType::domain))
+            .find(|d| *d != domain);
+        if let Some(other) = foreign {
+            return Err(AppError::Command {
+                reason: format!(
+                    "an outcome of domain {other} cannot answer a request of domain {domain}: outcomes are events of the request's process"
+                ),
+            });
+        }
+        if self.successes.is_empty() && self.rejections.is_empty() {
+            return Err(AppError::Command {
+                reason: "a command needs at least one outcome".into(),
+            });
+        }
+        let request_id = self.request.id.unwrap_or_else(Uuid::now_v7);
+        self.spoke.publish(self.request.with_id(request_id)).await?;
+
+        // From here the request is durable: whatever happens, its outcome will be at the
+        // location, so every failure is "not yet" rather than an error.
+        let pending = |what: &str, error: &dyn std::fmt::Display| {
+            tracing::warn!(%domain, %pid, %error, "{what}; answering 202");
+            Ok(Outcome::Pending)
+        };
         let names: Vec<&str> = self
             .successes
             .iter()
-            .copied()
+            .map(|(_, name)| *name)
             .chain(self.rejections.iter().map(EventType::name))
             .collect();
-        let wait = self.spoke.wait(&domain, &pid, &names, self.wait);
+        let wait = self
+            .spoke
+            .wait_for_reply(&domain, &pid, &names, request_id, self.wait);
         let cancelled = async {
             match &self.cancel {
                 Some(token) => token.cancelled().await,
@@ -151,14 +187,18 @@ impl<'s> AsyncCommand<'s> {
         let event = match event {
             Ok(event) => event,
             Err(EventflowError::WaitTimeout { .. }) => return Ok(Outcome::Pending),
-            Err(error) => return Err(error.into()),
+            Err(error) => return pending("waiting for the outcome failed", &error),
         };
         if let Some(contract) = self.rejections.iter().find(|c| c.matches(&event)) {
-            let rejection = contract.decode(&event)?;
-            return Ok(Outcome::Rejected { event, rejection });
+            return match contract.decode(&event) {
+                Ok(rejection) => Ok(Outcome::Rejected { event, rejection }),
+                Err(error) => pending("the rejection cannot be decoded", &error),
+            };
         }
-        let state = self.spoke.read_state(&domain, &pid).await?;
-        Ok(Outcome::Succeeded { event, state })
+        match self.spoke.read_state(&domain, &pid).await {
+            Ok(state) => Ok(Outcome::Succeeded { event, state }),
+            Err(error) => pending("reading the state failed", &error),
+        }
     }
 
     /// Publishes, waits, and writes the answer into `view` (201), or returns it as the

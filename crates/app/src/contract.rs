@@ -157,6 +157,16 @@ pub struct Received<P> {
     pub payload: P,
 }
 
+impl<P> Received<P> {
+    /// The reply to this event: an event of `outcome` for the same process, with this
+    /// event's id as its `rid`, which is what [`crate::AsyncCommand`] waits for.
+    pub fn reply<R: Serialize>(&self, outcome: EventType<R>, payload: &R) -> Result<NewEvent> {
+        Ok(outcome
+            .event(self.event.pid.clone(), payload)?
+            .with_rid(self.event.id))
+    }
+}
+
 /// The payload of an outcome event that refuses a request: a stable code for programs,
 /// a reason for people, and optional details. [`crate::command`] answers it as 422 with
 /// the project's error body.

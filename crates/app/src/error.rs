@@ -40,6 +40,13 @@ pub enum AppError {
         /// `domain › name` of the event.
         found: String,
     },
+    /// A command is declared wrongly (no outcome, or an outcome of another domain); a
+    /// wiring fault, found before anything is published.
+    #[error("E_APP_COMMAND: {reason}")]
+    Command {
+        /// Why.
+        reason: String,
+    },
     /// The same `Idempotency-Key` came with another request body.
     #[error(
         "E_APP_IDEMPOTENCY_KEY_REUSED: the Idempotency-Key {key:?} was used for a different request; use a new key for a new request"
@@ -74,6 +81,7 @@ impl AppError {
         match self {
             AppError::Payload { .. } => "E_APP_EVENT_PAYLOAD",
             AppError::Mismatch { .. } => "E_APP_EVENT_MISMATCH",
+            AppError::Command { .. } => "E_APP_COMMAND",
             AppError::IdempotencyKeyReused { .. } => "E_APP_IDEMPOTENCY_KEY_REUSED",
             AppError::IdempotencyKeyContended { .. } => "E_APP_IDEMPOTENCY_KEY_CONTENDED",
             AppError::IdempotencyKeyInvalid { .. } => "E_APP_IDEMPOTENCY_KEY_INVALID",
@@ -103,7 +111,7 @@ impl From<AppError> for HttpError {
                 HttpError::status(StatusCode::BAD_REQUEST, error.code(), message)
             }
             AppError::Eventflow(error) => eventflow_http::http_error(error),
-            AppError::Payload { .. } | AppError::Mismatch { .. } => {
+            AppError::Payload { .. } | AppError::Mismatch { .. } | AppError::Command { .. } => {
                 HttpError::internal(error.code(), error)
             }
         }

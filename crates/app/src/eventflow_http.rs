@@ -4,7 +4,7 @@
 //! | eventflow | HTTP |
 //! | --- | --- |
 //! | `E_EVENTFLOW_CONFLICT` (expected version) | 409, the same code |
-//! | `E_EVENTFLOW_WAIT_TIMEOUT` | 202 Accepted, `Location` where the outcome will be ([`accepted`]) |
+//! | `E_EVENTFLOW_WAIT_TIMEOUT` | 202 Accepted with `Location` where the outcome will be ([`http_error_at`], [`accepted`]); 504 when no location is known ([`http_error`]) |
 //! | store unavailable, busy, or shutting down | 503, `Retry-After: 1` |
 //! | anything else | 500 with the eventflow code and a generic message; the cause is logged, never sent |
 //!
@@ -40,10 +40,12 @@ pub fn http_error(error: Error) -> HttpError {
         Error::Conflict { .. } => {
             HttpError::status(StatusCode::CONFLICT, error.code(), message_of(&error))
         }
+        // A 202 nobody can follow is no answer: without a location, the wait simply
+        // took too long.
         Error::WaitTimeout { .. } => HttpError::status(
-            StatusCode::ACCEPTED,
+            StatusCode::GATEWAY_TIMEOUT,
             PENDING_CODE,
-            "The request is accepted and still being processed",
+            "The outcome did not arrive in time",
         ),
         Error::Unavailable { .. } | Error::Busy { .. } | Error::Destroyed { .. } => {
             tracing::warn!(code = error.code(), %error, "answering 503");
@@ -58,6 +60,26 @@ pub fn http_error(error: Error) -> HttpError {
             )
         }
         _ => HttpError::internal(error.code(), error),
+    }
+}
+
+/// [`http_error`], except that a wait timeout is 202 Accepted with `Location:
+/// location`, where the outcome of the (durable) request will be visible.
+///
+/// ```
+/// use superhero_app::eventflow_http::http_error_at;
+/// use superhero_eventflow::Error;
+///
+/// let timeout = Error::WaitTimeout {
+///     domain: "post".into(), pid: "p-1".into(), names: "post-created".into(), timeout_ms: 5,
+/// };
+/// let answer = http_error_at(timeout, "/posts/p-1");
+/// assert_eq!(superhero_http::problem::status_of(&answer).as_u16(), 202);
+/// ```
+pub fn http_error_at(error: Error, location: &str) -> HttpError {
+    match error {
+        Error::WaitTimeout { .. } => accepted(location),
+        other => http_error(other),
     }
 }
 
@@ -125,19 +147,24 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_wait_timeout_is_202_and_accepted_names_the_location() {
-        let timeout = http_error(Error::WaitTimeout {
+    fn timeout() -> Error {
+        Error::WaitTimeout {
             domain: "post".into(),
             pid: "p-1".into(),
             names: "post-created".into(),
             timeout_ms: 5,
-        });
-        assert_eq!(status_of(&timeout), StatusCode::ACCEPTED);
-        assert_eq!(timeout.code(), PENDING_CODE);
-        let answer = accepted("/posts/p-1");
+        }
+    }
+
+    #[test]
+    fn a_wait_timeout_is_202_with_the_location_and_504_without_one() {
+        let answer = http_error_at(timeout(), "/posts/p-1");
         assert_eq!(status_of(&answer), StatusCode::ACCEPTED);
+        assert_eq!(answer.code(), PENDING_CODE);
         assert_eq!(header(&answer, "location"), Some("/posts/p-1"));
+        let bare = http_error(timeout());
+        assert_eq!(status_of(&bare), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(header(&bare, "location"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! use superhero_app::idempotency::{CommandIds, IdempotencyKey};
 //!
 //! let fresh = CommandIds::new(uuid::Uuid::now_v7().to_string());
-//! let ids = match IdempotencyKey::from_request(request, "POST /posts alice").await? {
+//! let ids = match IdempotencyKey::from_request(request, "alice").await? {
 //!     Some(key) => key.claim(spoke, fresh).await?,
 //!     None => fresh,
 //! };
@@ -92,8 +92,9 @@ pub struct IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    /// The key of `request` (`None` without the header) in `scope` (what makes two uses
-    /// of one key the same: the route and the user, say), fingerprinted with its body.
+    /// The key of `request` (`None` without the header) in `scope` (whose keys these are:
+    /// the user, say), fingerprinted with its method, path, query and body: the same key
+    /// on another resource is a reuse too.
     /// A key of 1 to 255 visible ASCII characters (optionally a quoted string, as the
     /// IETF draft writes it) is accepted; anything else is 400
     /// `E_APP_IDEMPOTENCY_KEY_INVALID`.
@@ -105,21 +106,37 @@ impl IdempotencyKey {
             return Ok(None);
         };
         let key = parse(raw.as_bytes())?;
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| request.path().to_owned(), ToString::to_string);
+        let method = request.method().to_string();
         let body = request.body_bytes().await?;
-        Ok(Some(IdempotencyKey::new(key, scope, &body)))
+        Ok(Some(IdempotencyKey::new(
+            key,
+            scope,
+            &[method.as_bytes(), target.as_bytes(), &body],
+        )))
     }
 
-    /// The key `key` in `scope` for a request with `body`.
-    pub fn new(key: impl Into<String>, scope: impl Into<String>, body: &[u8]) -> Self {
+    /// The key `key` in `scope` for a request made of `parts` (method, target, body…):
+    /// the fingerprint is the SHA-256 of the parts, each length-prefixed.
+    pub fn new(key: impl Into<String>, scope: impl Into<String>, parts: &[&[u8]]) -> Self {
+        let mut hash = Sha256::new();
+        for part in parts {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
         IdempotencyKey {
             key: key.into(),
             scope: scope.into(),
-            fingerprint: hex(&Sha256::digest(body)),
+            fingerprint: hex(&hash.finalize()),
             ttl: DEFAULT_TTL,
         }
     }
 
-    /// How long the key holds (default [`DEFAULT_TTL`]).
+    /// How long the key holds (default [`DEFAULT_TTL`]), measured on this process's clock
+    /// against the claim's store timestamp; zero: every claim has expired.
     #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
@@ -154,7 +171,7 @@ impl IdempotencyKey {
                 let events = spoke.store().read_stream(DOMAIN, &stream).await?;
                 if let Some(last) = events.last() {
                     let held = CLAIMED.decode(last)?;
-                    let expired = Timestamp::now().since(last.timestamp) > self.ttl;
+                    let expired = Timestamp::now().since(last.timestamp) >= self.ttl;
                     if !expired {
                         return self.replay(held);
                     }
@@ -230,12 +247,16 @@ mod tests {
 
     #[test]
     fn the_stream_depends_on_scope_and_key_not_on_the_body() {
-        let a = IdempotencyKey::new("k", "POST /posts alice", b"{}");
-        let b = IdempotencyKey::new("k", "POST /posts alice", b"{\"x\":1}");
-        let c = IdempotencyKey::new("k", "POST /posts bob", b"{}");
+        let a = IdempotencyKey::new("k", "alice", &[b"POST", b"/posts", b"{}"]);
+        let b = IdempotencyKey::new("k", "alice", &[b"POST", b"/posts", b"{\"x\":1}"]);
+        let c = IdempotencyKey::new("k", "bob", &[b"POST", b"/posts", b"{}"]);
+        let d = IdempotencyKey::new("k", "alice", &[b"POST", b"/posts/2", b"{}"]);
+        let e = IdempotencyKey::new("k", "alice", &[b"POST", b"/posts/", b"2{}"]);
         assert_eq!(a.stream(), b.stream());
         assert_ne!(a.stream(), c.stream());
         assert_eq!(a.stream().len(), 64);
         assert_ne!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.fingerprint, d.fingerprint, "another resource");
+        assert_ne!(d.fingerprint, e.fingerprint, "parts are length-prefixed");
     }
 }

@@ -2,7 +2,7 @@
 //! are dispatchers the HTTP server routes to, the OpenAPI documents, the consumer map and
 //! the app's default settings. [`Wiring::configure`] turns it into config layers under
 //! the user's files, so any of it can still be overridden there
-//! (`bootstrap."eventflow/consume" = false`, `http.openapi."ping-pong/ping" = false`,
+//! (`bootstrap."eventflow/consume" = false`, `http.openapi."ping-pong/ping/respond" = false`,
 //! `eventflow.spoke.consume."svc@domain" = false`).
 //!
 //! ```
@@ -140,10 +140,17 @@ impl Wiring {
             by_domain.entry(event.domain).or_default().push(event.name);
         }
         for (domain, names) in by_domain {
-            self.consume.insert(
-                format!("{service}@{domain}"),
-                json!({"domain": domain, "service": service, "events": names}),
-            );
+            let entry = self
+                .consume
+                .entry(format!("{service}@{domain}"))
+                .or_insert_with(|| json!({"domain": domain, "service": service, "events": []}));
+            if let Some(Value::Array(events)) = entry.get_mut("events") {
+                for name in names {
+                    if !events.iter().any(|e| e == name) {
+                        events.push(Value::from(name));
+                    }
+                }
+            }
         }
         self.service(CONSUME).bootstrap(CONSUME)
     }
@@ -190,11 +197,21 @@ impl Wiring {
         }
         builder = builder.add_value(format!("{app} wiring"), self.to_value());
         for (name, document) in &self.documents {
-            // The document's text is wrapped without a line break, so a parse error's
-            // line numbers are the file's own.
-            let key = serde_json::to_string(name).unwrap_or_default();
-            let text = format!(r#"{{"http":{{"openapi":{{{key}:{}}}}}}}"#, document.text);
-            builder = builder.add_text(document.source.clone(), Format::Json, text, None);
+            builder = match serde_json::from_str::<Value>(document.text) {
+                Ok(parsed) => {
+                    let mut documents = Map::new();
+                    documents.insert(name.clone(), parsed);
+                    builder.add_value(
+                        document.source.clone(),
+                        json!({"http": {"openapi": documents}}),
+                    )
+                }
+                // Let the config builder parse the text as it is, so the node refuses to
+                // start with the file's own line and column.
+                Err(_) => {
+                    builder.add_text(document.source.clone(), Format::Json, document.text, None)
+                }
+            };
         }
         builder
     }

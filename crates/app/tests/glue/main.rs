@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use http::Method;
 use serde_json::{Value, json};
-use superhero_eventflow::{DeliveryStore, EventLog, NewEvent, SqlStore};
+use superhero_app::idempotency::{CommandIds, IdempotencyKey};
+use superhero_eventflow::{CatchUp, DeliveryStore, EventLog, NewEvent, SqlStore};
 use superhero_testkit::http::{Client, Proto, Reply};
 use superhero_testkit::{Backend, TestNode, eventually};
 use things::{CREATED, REQUESTED, ThingCreated};
@@ -49,7 +50,9 @@ async fn requests(node: &TestNode, location: &str) -> usize {
 
 superhero_testkit::each_backend!(
     a_command_whose_outcome_arrives_answers_201_with_the_projected_state,
-    a_rejection_answers_422_with_its_code_and_reason,
+    a_second_command_on_a_process_is_answered_by_its_own_outcome,
+    a_rejection_answers_422_with_its_code_reason_and_details,
+    an_idempotency_claim_holds_until_its_time_to_live_then_is_taken_over,
     no_outcome_within_the_wait_answers_202_and_the_late_outcome_shows_at_the_location,
     a_retry_with_the_same_key_and_body_gets_the_first_outcome_and_publishes_nothing_new,
     concurrent_requests_with_one_key_become_one_command,
@@ -69,12 +72,62 @@ async fn a_command_whose_outcome_arrives_answers_201_with_the_projected_state(ba
     node.shutdown().await;
 }
 
-async fn a_rejection_answers_422_with_its_code_and_reason(backend: Backend) {
+async fn a_second_command_on_a_process_is_answered_by_its_own_outcome(backend: Backend) {
+    let node = things_node(backend).await;
+    let mut client = node.client(&Proto::Http1).await;
+    let created = post(&mut client, &json!({"id": "t-1", "name": "cup"}), None).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let renamed = post(&mut client, &json!({"id": "t-1", "name": "bad cup"}), None).await;
+    renamed.error(422, "E_THING_NAME");
+    let again = post(&mut client, &json!({"id": "t-1", "name": "mug"}), None).await;
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(again.json()["name"], "mug");
+    node.shutdown().await;
+}
+
+async fn a_rejection_answers_422_with_its_code_reason_and_details(backend: Backend) {
     let node = things_node(backend).await;
     let mut client = node.client(&Proto::H2c).await;
     let rejected = post(&mut client, &json!({"name": "bad idea"}), None).await;
     let body = rejected.error(422, "E_THING_NAME");
     assert_eq!(body["error"], "\"bad idea\" is not a good name");
+    assert_eq!(
+        body["details"],
+        json!([{"path": "/body/name", "code": "E_THING_NAME",
+                "message": "a good name does not start with \"bad\""}])
+    );
+    node.shutdown().await;
+}
+
+async fn an_idempotency_claim_holds_until_its_time_to_live_then_is_taken_over(backend: Backend) {
+    let node = things_node(backend).await;
+    let spoke = node.spoke();
+    let key = |body: &[u8]| IdempotencyKey::new("k-1", "alice", &[b"POST", b"/things", body]);
+    let first = key(b"{}")
+        .claim(&spoke, CommandIds::new("p-1"))
+        .await
+        .unwrap();
+    assert_eq!(first.pid, "p-1");
+    let held = key(b"{}")
+        .claim(&spoke, CommandIds::new("p-2"))
+        .await
+        .unwrap();
+    assert_eq!(held, first, "a retry gets the first command's ids");
+    let reused = key(b"{\"x\":1}")
+        .claim(&spoke, CommandIds::new("p-3"))
+        .await;
+    assert_eq!(reused.unwrap_err().code(), "E_APP_IDEMPOTENCY_KEY_REUSED");
+    let expired = key(b"{\"x\":1}")
+        .ttl(Duration::ZERO)
+        .claim(&spoke, CommandIds::new("p-4"))
+        .await
+        .unwrap();
+    assert_eq!(expired.pid, "p-4", "an expired claim is taken over");
+    let now_held = key(b"{\"x\":1}")
+        .claim(&spoke, CommandIds::new("p-5"))
+        .await
+        .unwrap();
+    assert_eq!(now_held, expired);
     node.shutdown().await;
 }
 
@@ -118,6 +171,13 @@ async fn a_retry_with_the_same_key_and_body_gets_the_first_outcome_and_publishes
     assert_eq!(location(&again), location(&first), "the same thing");
     assert_eq!(again.json(), first.json());
     assert_eq!(requests(&node, &location(&first)).await, 1);
+    let pid = location(&first).trim_start_matches("/things/").to_owned();
+    let stream = node.spoke().read_eventlog("thing", &pid).await.unwrap();
+    assert_eq!(
+        stream.iter().filter(|e| CREATED.matches(e)).count(),
+        1,
+        "one outcome: the retry published no second request"
+    );
 
     let other = post(&mut client, &json!({"name": "mug"}), Some("key-1")).await;
     other.error(422, "E_APP_IDEMPOTENCY_KEY_REUSED");
@@ -134,6 +194,23 @@ async fn a_retry_with_the_same_key_and_body_gets_the_first_outcome_and_publishes
     rejected_first.error(422, "E_THING_NAME");
     let rejected_again = post(&mut client, &json!({"name": "bad"}), Some("key-3")).await;
     rejected_again.error(422, "E_THING_NAME");
+    let bad_requests = SqlStore::open(node.store_config())
+        .await
+        .unwrap()
+        .read_from(
+            &CatchUp::after(0, 1000)
+                .domain("thing")
+                .names(["thing-requested"]),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.data["name"] == "bad")
+        .count();
+    assert_eq!(
+        bad_requests, 1,
+        "the retried rejection was not requested again"
+    );
 
     let invalid = post(&mut client, &body, Some("two words")).await;
     invalid.error(400, "E_APP_IDEMPOTENCY_KEY_INVALID");
@@ -227,6 +304,25 @@ async fn a_store_that_is_unavailable_answers_503_with_retry_after() {
             .unwrap_or_default()
             .contains("sqlite"),
         "no internals: {body}"
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misdeclared_command_is_a_fault_and_publishes_nothing() {
+    let node = things_node(Backend::Sqlite).await;
+    let reply = superhero_testkit::http::get(node.addr(), "/things/misdeclared").await;
+    reply.error(404, "E_THING_NOT_FOUND");
+    let mut client = node.client(&Proto::Http1).await;
+    let answer = client.request(Method::POST, "/misdeclared", &[], "").await;
+    answer.error(500, "E_APP_COMMAND");
+    assert!(
+        node.spoke()
+            .read_eventlog("thing", "misdeclared")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was published"
     );
     node.shutdown().await;
 }

@@ -11,16 +11,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use superhero_app::idempotency::{CommandIds, IdempotencyKey};
 use superhero_app::{
-    App, AsyncCommand, EventType, Handlers, Received, Rejection, Wiring, route_document,
+    App, AsyncCommand, EventType, Handlers, Received, Rejection, RejectionDetail, Wiring,
+    route_document,
 };
 use superhero_core::{BoxError, Registry, Service, async_trait};
 use superhero_eventflow::Spoke;
 use superhero_eventflow::service::{Consumer, SPOKE, SpokeService};
 use superhero_http::{Dispatcher, HttpError, Request, View};
 
-/// What a client asks for.
+/// What a client asks for (`id`: an existing thing to rename; a new one without).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThingRequested {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub name: String,
 }
 
@@ -35,7 +38,11 @@ pub const REQUESTED: EventType<ThingRequested> = EventType::new("thing", "thing-
 pub const CREATED: EventType<ThingCreated> = EventType::new("thing", "thing-created");
 pub const REJECTED: EventType<Rejection> = EventType::new("thing", "thing-rejected");
 
+/// An event of another domain, wrongly declared as an outcome by `POST /misdeclared`.
+pub const ELSEWHERE: EventType<ThingCreated> = EventType::new("elsewhere", "thing-created");
+
 pub const CREATE: &str = "things/thing/create";
+pub const MISDECLARED: &str = "things/thing/misdeclared";
 pub const SHOW: &str = "things/thing/show";
 pub const VALIDATE: &str = "things/thing/validate";
 
@@ -52,6 +59,7 @@ pub const APP: App = App {
         Wiring::new()
             .dispatcher(CREATE)
             .dispatcher(SHOW)
+            .dispatcher(MISDECLARED)
             .consumer(VALIDATE, &[REQUESTED.key()])
             .route("things", route_document!("things.json"))
     },
@@ -64,6 +72,7 @@ pub const MISSPELT: App = App {
         Wiring::new()
             .dispatcher(CREATE)
             .dispatcher(SHOW)
+            .dispatcher(MISDECLARED)
             .route("things", route_document!("misspelt.json"))
     },
     ..APP
@@ -77,6 +86,14 @@ fn register(registry: &mut Registry) {
     registry
         .register(CREATE, |ctx| async move {
             Ok(Create {
+                spoke: spoke_of(&ctx)?,
+            })
+        })
+        .uses([SPOKE])
+        .expose::<dyn Dispatcher>(|s| s);
+    registry
+        .register(MISDECLARED, |ctx| async move {
+            Ok(Misdeclared {
                 spoke: spoke_of(&ctx)?,
             })
         })
@@ -103,19 +120,21 @@ fn register(registry: &mut Registry) {
 }
 
 async fn validate(spoke: &Spoke, request: Received<ThingRequested>) -> Result<(), BoxError> {
-    let pid = request.event.pid.as_str();
-    let name = request.payload.name;
+    let name = request.payload.name.clone();
     if name.starts_with("slow") {
         return Ok(());
     }
     let outcome = if name.starts_with("bad") {
-        REJECTED.event(
-            pid,
-            &Rejection::new("E_THING_NAME", format!("{name:?} is not a good name")),
-        )?
+        let mut rejection = Rejection::new("E_THING_NAME", format!("{name:?} is not a good name"));
+        rejection.details.push(RejectionDetail {
+            path: "/body/name".into(),
+            code: "E_THING_NAME".into(),
+            message: "a good name does not start with \"bad\"".into(),
+        });
+        request.reply(REJECTED, &rejection)?
     } else {
-        CREATED.event(
-            pid,
+        request.reply(
+            CREATED,
             &ThingCreated {
                 name,
                 created: true,
@@ -137,7 +156,11 @@ impl Service for Create {}
 impl Dispatcher for Create {
     async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
         let body: ThingRequested = request.json().await?;
-        let fresh = CommandIds::new(uuid::Uuid::now_v7().to_string());
+        let pid = body
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let fresh = CommandIds::new(pid);
         let ids = match IdempotencyKey::from_request(request, "POST /things").await? {
             Some(key) => key.claim(&self.spoke, fresh).await?,
             None => fresh,
@@ -148,6 +171,30 @@ impl Dispatcher for Create {
             .rejection(REJECTED)
             .wait(WAIT)
             .until(request.shutdown_token().clone())
+            .respond(view)
+            .await
+    }
+}
+
+/// `POST /misdeclared`: a command whose outcome is of another domain.
+struct Misdeclared {
+    spoke: Spoke,
+}
+
+impl Service for Misdeclared {}
+
+#[async_trait]
+impl Dispatcher for Misdeclared {
+    async fn dispatch(&self, _request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let event = REQUESTED.event(
+            "misdeclared",
+            &ThingRequested {
+                id: None,
+                name: "x".into(),
+            },
+        )?;
+        AsyncCommand::new(&self.spoke, event, "/things/misdeclared")
+            .success(ELSEWHERE)
             .respond(view)
             .await
     }

@@ -419,7 +419,26 @@ impl Spoke {
         names: &[&str],
         timeout: Duration,
     ) -> Result<Event> {
-        wait::wait(self, domain, pid, names, timeout).await
+        wait::wait(self, domain, pid, names, timeout, |_| true).await
+    }
+
+    /// Waits for the reply to the request event `request`: the first event of process
+    /// `pid` in `domain` named one of `names` whose `rid` is `request` (the handler sets
+    /// it with `NewEvent::with_rid`), written before the call or within `timeout`. Unlike
+    /// [`Spoke::wait`], an earlier command's outcome on the same process is not taken for
+    /// this one's.
+    pub async fn wait_for_reply(
+        &self,
+        domain: &str,
+        pid: &str,
+        names: &[&str],
+        request: Uuid,
+        timeout: Duration,
+    ) -> Result<Event> {
+        wait::wait(self, domain, pid, names, timeout, |event| {
+            event.rid == Some(request)
+        })
+        .await
     }
 
     /// Returns once every connected hub has applied this spoke's earlier messages

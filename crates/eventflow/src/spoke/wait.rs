@@ -1,5 +1,6 @@
-//! `wait`: the first event of a process with one of some names, whether it was written
-//! before the call or arrives within the timeout.
+//! `wait`: the first event of a process with one of some names (and, for a reply, the
+//! request's id as its `rid`), whether it was written before the call or arrives within
+//! the timeout.
 //!
 //! Order of operations closes the race between "already written" and "arriving": first
 //! subscribe, then a `sync` round trip with every connected hub (after it, every hub
@@ -20,12 +21,14 @@ use crate::net::Message;
 /// Longest wait for the hubs' `synced` answers.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The first event of `domain`/`pid` named one of `names` that `accept` accepts.
 pub(crate) async fn wait(
     spoke: &Spoke,
     domain: &str,
     pid: &str,
     names: &[&str],
     timeout: Duration,
+    accept: impl Fn(&Event) -> bool,
 ) -> Result<Event> {
     let deadline = tokio::time::Instant::now() + timeout;
     let timed_out = || Error::WaitTimeout {
@@ -46,7 +49,7 @@ pub(crate) async fn wait(
             .store
             .read_stream_by_names(domain, pid, names)
             .await?;
-        if let Some(event) = written.into_iter().next() {
+        if let Some(event) = written.into_iter().find(|e| accept(e)) {
             return Ok(event);
         }
         let until = (tokio::time::Instant::now() + recheck).min(deadline);
@@ -54,7 +57,11 @@ pub(crate) async fn wait(
             tokio::select! {
                 () = tokio::time::sleep_until(until) => break,
                 event = subscription.recv() => match event {
-                    Some(event) if event.pid == pid && names.contains(&event.name.as_str()) => {
+                    Some(event)
+                        if event.pid == pid
+                            && names.contains(&event.name.as_str())
+                            && accept(&event) =>
+                    {
                         return Ok(event);
                     }
                     Some(_) => {}
