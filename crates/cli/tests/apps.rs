@@ -20,6 +20,22 @@ fn the_demo_serves_ping_pong_with_an_embedded_hub_and_stops_cleanly() {
     );
     node.wait_for("started", 1, Duration::from_secs(60));
     node.wait_for("hub started", 1, Duration::from_secs(5));
+    superhero_testkit::eventually_blocking(
+        Duration::from_secs(10),
+        "the banner is printed",
+        || {
+            node.stdout()
+                .iter()
+                .any(|l| l.contains("Stop with Ctrl-C."))
+        },
+    );
+    let banner = node.stdout().join("\n");
+    assert!(banner.contains("Superhero demo node is up."), "{banner}");
+    assert!(
+        banner.contains(&format!("ping     http://127.0.0.1:{port}/ping?sleep=100")),
+        "{banner}"
+    );
+    assert!(banner.contains("eventflow hub"), "{banner}");
 
     let secret_file = dir.path().join("data/eventflow.secret");
     let secret =
@@ -121,6 +137,23 @@ fn a_demo_whose_http_port_is_taken_says_which_and_exits_non_zero() {
         "{log}"
     );
     drop(taken);
+}
+
+#[test]
+fn a_demo_whose_data_folder_cannot_be_made_names_it_and_exits_non_zero() {
+    let dir = TempDir::new();
+    let file = dir.write("not-a-folder", "");
+    let data = file.join("data");
+    let mut node = superhero(&["demo", "--data", &data.display().to_string()], &[]);
+    assert_eq!(node.wait_exit(Duration::from_secs(30)).code(), Some(1));
+    let log = node.dump();
+    assert!(
+        log.contains("E_CLI_DEMO") && log.contains(&data.display().to_string()),
+        "{log}"
+    );
+    let mut odd = superhero(&["demo", "--data", "/tmp/what?x"], &[]);
+    assert_eq!(odd.wait_exit(Duration::from_secs(30)).code(), Some(1));
+    assert!(odd.dump().contains("must not contain"), "{}", odd.dump());
 }
 
 #[test]

@@ -38,3 +38,15 @@ where
         tokio::time::sleep(POLL).await;
     }
 }
+
+/// [`eventually`] for synchronous tests: checks `check` every 20 ms until it is true;
+/// panics naming `what` after `within`.
+pub fn eventually_blocking(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !check() {
+        if std::time::Instant::now() >= deadline {
+            panic!("timed out after {within:?} waiting until {what}");
+        }
+        std::thread::sleep(POLL);
+    }
+}

@@ -29,7 +29,7 @@ pub mod process;
 pub mod sse;
 
 pub use backend::Backend;
-pub use eventually::eventually;
+pub use eventually::{eventually, eventually_blocking};
 pub use files::TempDir;
 pub use node::{TestNode, TestNodeBuilder};
 pub use process::{BinaryNode, ChildTest, free_port};

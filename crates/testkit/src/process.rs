@@ -82,7 +82,8 @@ impl ChildTest {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            // The child's panics and logs show in the test's output.
+            .stderr(Stdio::inherit());
         for (key, value) in env {
             command.env(key, value);
         }
@@ -135,11 +136,17 @@ impl Drop for ChildTest {
 
 type Log = Arc<(Mutex<Vec<Value>>, Condvar)>;
 
+/// How long [`BinaryNode::wait_exit`] waits for the last output after the exit.
+const DRAIN: Duration = Duration::from_secs(5);
+
 /// A running binary started with `--log-format json`, whose stderr log lines are
-/// collected as JSON values; killed (SIGKILL) when dropped while still running.
+/// collected as JSON values (and stdout lines as text); killed (SIGKILL) when dropped
+/// while still running.
 pub struct BinaryNode {
     child: Child,
     log: Log,
+    stdout: Arc<Mutex<Vec<String>>>,
+    drained: mpsc::Receiver<()>,
 }
 
 impl BinaryNode {
@@ -161,15 +168,19 @@ impl BinaryNode {
             .args(args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("spawn the binary");
         let stderr = child.stderr.take().expect("stderr pipe");
+        let stdout_pipe = child.stdout.take().expect("stdout pipe");
         let log: Log = Arc::default();
+        let stdout: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (done, drained) = mpsc::channel();
         let sink = log.clone();
+        let log_done = done.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
@@ -178,8 +189,26 @@ impl BinaryNode {
                 lines.lock().expect("log").push(value);
                 changed.notify_all();
             }
+            let _ = log_done.send(());
         });
-        BinaryNode { child, log }
+        let out = stdout.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
+                out.lock().expect("stdout").push(line);
+            }
+            let _ = done.send(());
+        });
+        BinaryNode {
+            child,
+            log,
+            stdout,
+            drained,
+        }
+    }
+
+    /// The lines the process printed on stdout so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().expect("stdout").clone()
     }
 
     /// The process id.
@@ -236,8 +265,10 @@ impl BinaryNode {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // Let the reader thread collect the last lines.
-                std::thread::sleep(Duration::from_millis(50));
+                // Both readers end at EOF, once every holder of the pipes has exited.
+                for _ in 0..2 {
+                    let _ = self.drained.recv_timeout(DRAIN);
+                }
                 return status;
             }
             if Instant::now() >= deadline {

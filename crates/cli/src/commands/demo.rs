@@ -27,6 +27,7 @@ const DATA_DIR: &str = "data";
 
 pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
     let data = args.data.clone().unwrap_or_else(|| PathBuf::from(DATA_DIR));
+    prepare_data_folder(&data)?;
     let secret = cluster_secret(&data)?;
     let store = json!(format!("sqlite://{}", data.join("eventflow.db").display()));
     let config = settings::load(global, |builder| {
@@ -53,6 +54,23 @@ pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
     Ok(Core::new(config, services::registry())
         .run_with(print_banner)
         .await?)
+}
+
+/// Creates the data folder and checks it can hold the store, naming the folder when it
+/// cannot. Its path becomes part of a `sqlite:` URL, so `?`, `#` and `%` are refused.
+fn prepare_data_folder(dir: &Path) -> CliResult<()> {
+    let shown = dir.display().to_string();
+    if shown.contains(['?', '#', '%']) {
+        return Err(CliError::Demo(format!(
+            "the data folder {shown} must not contain '?', '#' or '%'"
+        )));
+    }
+    let failed = |e: std::io::Error| CliError::Demo(format!("the data folder {shown}: {e}"));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let probe = dir.join(".superhero-write-check");
+    std::fs::write(&probe, b"").map_err(failed)?;
+    std::fs::remove_file(&probe).map_err(failed)?;
+    Ok(())
 }
 
 /// The eventflow cluster secret of this data folder: read from
@@ -95,7 +113,7 @@ fn print_banner(running: &Running) {
     for app in APPS {
         println!("  {:<14} {}", app.name, app.summary);
         for link in app.links {
-            println!("  {:<14}   {base}{}", "", link.path);
+            println!("  {:<14}   {:<8} {base}{}", "", link.label, link.path);
         }
     }
     println!("  {:<14} {base}/openapi.json", "OpenAPI");

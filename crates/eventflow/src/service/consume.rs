@@ -140,7 +140,10 @@ pub fn bind(spoke: &Spoke, locator: &Locator, map: &serde_json::Value, key: &str
             Entry::Enabled(false) => continue,
             Entry::Enabled(true) => {
                 return Err(Error::settings(
-                    format!("{key}/{entry_key}"),
+                    superhero_core::config::key::child(
+                        key,
+                        &superhero_core::config::key::join(&[&entry_key]),
+                    ),
                     "`true` names no events: give \"*\", a name, [names] or {domain, service, events}",
                 ));
             }
@@ -164,7 +167,10 @@ pub fn bind(spoke: &Spoke, locator: &Locator, map: &serde_json::Value, key: &str
         let consumer: Arc<dyn Consumer> =
             locator.locate::<dyn Consumer>(&service).map_err(|e| {
                 Error::settings(
-                    format!("{key}/{entry_key}"),
+                    superhero_core::config::key::child(
+                        key,
+                        &superhero_core::config::key::join(&[&entry_key]),
+                    ),
                     format!("service {service:?} must be enabled and expose `dyn Consumer`: {e}"),
                 )
             })?;
