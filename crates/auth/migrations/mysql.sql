@@ -8,7 +8,7 @@ CREATE TABLE auth_user (
     created_at BIGINT NOT NULL
 );
 CREATE TABLE auth_session (
-    id_hash CHAR(64) PRIMARY KEY,
+    id_hash VARCHAR(64) PRIMARY KEY,
     user_id VARCHAR(64) NOT NULL,
     sealed_key VARBINARY(128) NOT NULL,
     public_key VARBINARY(128),
@@ -20,7 +20,7 @@ CREATE TABLE auth_session (
 CREATE INDEX auth_session_user ON auth_session (user_id);
 CREATE INDEX auth_session_expiry ON auth_session (expires_at);
 CREATE TABLE auth_nonce (
-    session_hash CHAR(64) NOT NULL,
+    session_hash VARCHAR(64) NOT NULL,
     nonce VARCHAR(256) NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (session_hash, nonce)

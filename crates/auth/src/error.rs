@@ -167,12 +167,17 @@ impl AuthError {
     }
 }
 
-/// The message without its leading code.
+/// The message without its leading code, as a sentence.
 fn message(error: &AuthError) -> String {
     let text = error.to_string();
-    match text.split_once(": ") {
+    let text = match text.split_once(": ") {
         Some((code, rest)) if code == error.code() => rest.to_owned(),
         _ => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
     }
 }
 

@@ -11,6 +11,7 @@
 //! | [`backend`] | [`Backend`] and [`each_backend!`]: one test body on SQLite, PostgreSQL and MySQL/MariaDB |
 //! | [`eventflow`] | scratch databases removed on drop; hub, spoke and certificate settings for tests |
 //! | [`process`] | the real binary with its JSON log ([`BinaryNode`]), the test binary re-executed as a child ([`ChildTest`]), signals |
+//! | [`signed`] | sign up, sign in and send RFC 9421 signed requests ([`signed::SignedClient`]) |
 //! | [`files`] | [`TempDir`] for config files |
 //! | [`mod@eventually`] | [`eventually()`]: poll until a condition holds |
 //!
@@ -26,6 +27,7 @@ pub mod files;
 pub mod http;
 pub mod node;
 pub mod process;
+pub mod signed;
 pub mod sse;
 
 pub use backend::Backend;

@@ -38,6 +38,7 @@ pub struct TestNodeBuilder {
     registrations: Vec<Registration>,
     layers: Vec<Layer>,
     eventflow: Option<Backend>,
+    join: Option<StoreConfig>,
 }
 
 /// A running node; shut it down with [`TestNode::shutdown`] (its scratch database is
@@ -58,6 +59,7 @@ impl TestNode {
             registrations: Vec::new(),
             layers: Vec::new(),
             eventflow: None,
+            join: None,
         }
     }
 
@@ -142,6 +144,13 @@ impl TestNodeBuilder {
         self
     }
 
+    /// Runs a hub and the spoke on the existing store `store` (another node's, say, to
+    /// play a second process of one cluster); nothing is removed afterwards.
+    pub fn join(mut self, store: StoreConfig) -> Self {
+        self.join = Some(store);
+        self
+    }
+
     /// Starts the node; panics with the error when it cannot.
     pub async fn start(self) -> TestNode {
         match self.try_start().await {
@@ -178,9 +187,17 @@ impl TestNodeBuilder {
         );
         let mut scratch = None;
         let mut store = None;
-        if let Some(backend) = self.eventflow {
-            let database = Scratch::create(backend, "sh_test").await;
-            let config = database.store_config();
+        let target = match (self.join, self.eventflow) {
+            (Some(config), _) => Some(config),
+            (None, Some(backend)) => {
+                let database = Scratch::create(backend, "sh_test").await;
+                let config = database.store_config();
+                scratch = Some(database);
+                Some(config)
+            }
+            (None, None) => None,
+        };
+        if let Some(config) = target {
             builder = builder.add_value(
                 "test eventflow",
                 json!({
@@ -190,7 +207,6 @@ impl TestNodeBuilder {
                 }),
             );
             store = Some(config);
-            scratch = Some(database);
         }
         for layer in self.layers {
             builder = layer(builder);

@@ -95,12 +95,7 @@ pub async fn find(tables: &Tables, id_hash: &str) -> Result<Option<SessionRecord
     };
     // The index found the row by the hash; compare it once more in constant time, so
     // nothing downstream depends on how the database compared.
-    let same: bool = record
-        .id_hash
-        .trim_end()
-        .as_bytes()
-        .ct_eq(id_hash.as_bytes())
-        .into();
+    let same: bool = record.id_hash.as_bytes().ct_eq(id_hash.as_bytes()).into();
     Ok(same.then_some(record))
 }
 
