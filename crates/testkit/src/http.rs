@@ -185,6 +185,16 @@ impl Client {
         &self.authority
     }
 
+    /// Names `authority` in every request instead of this connection's own address, as
+    /// a client behind a load balancer in front of several processes would.
+    #[must_use]
+    pub fn with_authority(mut self, authority: impl Into<String>) -> Self {
+        self.authority = authority.into();
+        let scheme = self.base.split("://").next().unwrap_or("http").to_owned();
+        self.base = format!("{scheme}://{}", self.authority);
+        self
+    }
+
     /// Sends a request and returns the response head with its streaming body.
     pub async fn send(
         &mut self,

@@ -110,6 +110,22 @@ impl SignedClient {
             .expect("signed")
     }
 
+    /// The signature headers for a request created at `created` (Unix seconds; to sign
+    /// on a test's manual clock).
+    pub fn sign_at(&self, method: &Method, path: &str, body: &[u8], created: i64) -> SignedHeaders {
+        let nonce = superhero_auth::signature::signer::nonce().expect("a nonce");
+        self.signer
+            .sign_at(
+                method.as_str(),
+                self.client.authority(),
+                path,
+                body,
+                created,
+                &nonce,
+            )
+            .expect("signed")
+    }
+
     /// Sends a signed request (`content-type: application/json` with a body).
     pub async fn send(&mut self, method: Method, path: &str, body: &[u8]) -> Reply {
         let signed = self.sign(&method, path, body);

@@ -238,10 +238,12 @@ pub fn serialize_params(
     if let Some(expires) = params.expires {
         list.params.insert(key("expires"), integer(expires)?);
     }
+    // The order of RFC 9421's parameter registry (§6.3.2), which verifiers that
+    // re-serialize instead of keeping the received text (the `httpsig` crate) assume.
     for (name, value) in [
         ("nonce", &params.nonce),
-        ("keyid", &params.keyid),
         ("alg", &params.alg),
+        ("keyid", &params.keyid),
         ("tag", &params.tag),
     ] {
         if let Some(value) = value {

@@ -119,7 +119,7 @@ fn our_signer_covers_the_required_components_and_verifies() {
         .unwrap();
     assert_eq!(
         signed.signature_input,
-        r#"sig=("@method" "@authority" "@path" "@query" "content-digest");created=1700000000;nonce="n-1";keyid="session-1";alg="hmac-sha256""#
+        r#"sig=("@method" "@authority" "@path" "@query" "content-digest");created=1700000000;nonce="n-1";alg="hmac-sha256";keyid="session-1""#
     );
     let mut headers = HeaderMap::new();
     for (name, value) in signed.pairs() {
