@@ -167,16 +167,16 @@ async fn requests_signed_by_httpsig_are_accepted_with_either_algorithm() {
     node.shutdown().await;
 }
 
+/// Whether httpsig verifies a signature over a base.
+type Check = Box<dyn Fn(&HttpSignatureBase, &HttpSignatureHeaders) -> bool>;
+
 #[test]
 fn our_signatures_verify_with_httpsig_for_either_algorithm() {
     let authority = "api.example.com:8443";
     let body = br#"{"title":"Hello"}"#;
     let key_bytes = [7u8; 32];
     let seed = [9u8; 32];
-    let cases: Vec<(
-        SigningKey,
-        Box<dyn Fn(&HttpSignatureBase, &HttpSignatureHeaders) -> bool>,
-    )> = vec![
+    let cases: Vec<(SigningKey, Check)> = vec![
         (
             SigningKey::hmac(&key_bytes),
             Box::new(move |base, headers| {
