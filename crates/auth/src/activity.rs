@@ -3,11 +3,12 @@
 //! the status, the duration and the session's hash — never a secret, a body, a
 //! signature or a password.
 //!
-//! The event is published on its own task once the response is decided, so it never
-//! delays the answer. The one crash window: the process dies after the response is
-//! handed to the connection and before the spoke's next group commit (a few
-//! milliseconds). The event is then lost; the response was sent. Every other failure
-//! to record is logged (`E_…` code, no payload).
+//! The event is announced (`Spoke::announce`: stored, then passed once to its
+//! subscribers, without delivery bookkeeping — activity is read, not processed) on its
+//! own task once the response is decided, so it never delays the answer. The one crash
+//! window: the process dies after the response is handed to the connection and before
+//! the spoke's next group commit (a few milliseconds). The event is then lost; the
+//! response was sent. Every other failure to record is logged (`E_…` code, no payload).
 
 use serde::{Deserialize, Serialize};
 use superhero_eventflow::{NewEvent, Spoke};
@@ -34,7 +35,7 @@ pub struct UserActivity {
     pub session: String,
 }
 
-/// Publishes `activity` for `who` on a task of its own.
+/// Announces `activity` for `who` on a task of its own.
 pub fn record(spoke: &Spoke, who: &Authenticated, activity: UserActivity) {
     let data = match serde_json::to_value(&activity) {
         Ok(data) => data,
@@ -46,7 +47,7 @@ pub fn record(spoke: &Spoke, who: &Authenticated, activity: UserActivity) {
     let event = NewEvent::new(DOMAIN, who.user_id.clone(), USER_ACTIVITY).with_data(data);
     let spoke = spoke.clone();
     tokio::spawn(async move {
-        if let Err(error) = spoke.publish(event).await {
+        if let Err(error) = spoke.announce(event).await {
             tracing::warn!(code = error.code(), "an activity record was not stored");
         }
     });

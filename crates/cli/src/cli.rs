@@ -90,6 +90,9 @@ pub enum BenchCommand {
     /// Ping-pong on our HTTP stack against a bare hyper server, same load generator,
     /// same runtime settings, on loopback; or any `--target URL`.
     Http(crate::bench::http::HttpBenchArgs),
+    /// Signed sessions against unsigned requests on a demo node, with wrk; and an
+    /// unsigned route's p99 while 100 clients sign in.
+    Auth(crate::bench::auth::AuthBenchArgs),
     /// A real hub over real TLS on loopback, one publishing and two competing consuming
     /// spokes: publish rate, end-to-end rate, latency at a fixed rate, exactly-once check.
     Eventflow(crate::bench::eventflow::EventflowBenchArgs),

@@ -162,12 +162,12 @@ async fn measure(
             server_name: ServerName::try_from("localhost").map_err(|e| bench(e.to_string()))?,
         },
     };
-    let target = Target {
+    let target = Target::get(
         addr,
-        host: format!("localhost:{}", addr.port()),
-        path: "/ping".into(),
+        format!("localhost:{}", addr.port()),
+        "/ping".into(),
         transport,
-    };
+    );
     let report = load::drive(&target, plan).await;
     server.stop().await;
     report.map_err(bench)
@@ -215,12 +215,7 @@ async fn external(url: &str, args: &HttpBenchArgs, variants: &[Variant], plan: P
     };
     header();
     for (name, transport) in transports {
-        let target = Target {
-            addr,
-            host: authority.to_owned(),
-            path: path.to_owned(),
-            transport,
-        };
+        let target = Target::get(addr, authority.to_owned(), path.to_owned(), transport);
         let report = load::drive(&target, plan).await.map_err(bench)?;
         row(name, "target", &report);
     }

@@ -1,6 +1,7 @@
 //! The HTTP load generator every HTTP benchmark shares: a fixed number of
-//! connections, each sending `GET` back to back (one request in flight per
-//! connection), a warm-up that is not measured, then a bounded measuring window.
+//! connections, each sending the same request back to back (one request in flight per
+//! connection), a warm-up that is not measured, then a bounded measuring window; and
+//! [`once`], one request for a benchmark's set-up.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
+use hyper::Method;
 use hyper::client::conn::{http1, http2};
+use hyper::header::{HeaderName, HeaderValue};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -41,6 +44,46 @@ pub struct Target {
     pub path: String,
     /// The protocol.
     pub transport: Transport,
+    /// The method.
+    pub method: Method,
+    /// More header fields.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Target {
+    /// `GET path` on `addr`, naming `host`.
+    pub fn get(addr: SocketAddr, host: String, path: String, transport: Transport) -> Self {
+        Target {
+            addr,
+            host,
+            path,
+            transport,
+            method: Method::GET,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A JSON `POST path` with `body`, in clear text HTTP/1.1.
+    pub fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Self {
+        Target {
+            method: Method::POST,
+            headers: vec![(
+                hyper::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body: Bytes::from(body.to_string()),
+            ..Target::get(addr, addr.to_string(), path.to_owned(), Transport::Http1)
+        }
+    }
+}
+
+/// Sends `target`'s request once on a new connection: the status and the body.
+pub async fn once(target: &Target) -> Result<(u16, Bytes), String> {
+    let mut sender = connect(target).await?;
+    sender.send(target).await
 }
 
 /// How much load, for how long.
@@ -115,15 +158,21 @@ fn histogram() -> Result<Histogram<u64>, String> {
 }
 
 enum Sender {
-    H1(http1::SendRequest<Empty<Bytes>>),
-    H2(http2::SendRequest<Empty<Bytes>>),
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
 }
 
 impl Sender {
-    async fn get(&mut self, target: &Target) -> Result<u16, String> {
-        let request = hyper::Request::get(target.path.as_str())
-            .header(hyper::header::HOST, target.host.as_str())
-            .body(Empty::<Bytes>::new())
+    async fn send(&mut self, target: &Target) -> Result<(u16, Bytes), String> {
+        let mut request = hyper::Request::builder()
+            .method(target.method.clone())
+            .uri(target.path.as_str())
+            .header(hyper::header::HOST, target.host.as_str());
+        for (name, value) in &target.headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(Full::new(target.body.clone()))
             .map_err(|e| e.to_string())?;
         let response = match self {
             Sender::H1(sender) => {
@@ -134,12 +183,13 @@ impl Sender {
         }
         .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
-        response
+        let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(status)
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body))
     }
 }
 
@@ -193,8 +243,8 @@ async fn connection(
     let mut sender = connect(target).await?;
     while Instant::now() < until {
         let sent = Instant::now();
-        match sender.get(target).await {
-            Ok(200) => {
+        match sender.send(target).await.map(|(status, _)| status) {
+            Ok(200..=299) => {
                 let done = Instant::now();
                 if sent >= measure_from && done <= until {
                     local.requests += 1;

@@ -1,5 +1,6 @@
 //! `superhero bench`: side-by-side benchmarks with a built-in load generator.
 
+pub mod auth;
 pub mod eventflow;
 pub mod http;
 mod load;

@@ -16,6 +16,9 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::Http(args)) => {
             crate::bench::http::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::Auth(args)) => {
+            crate::bench::auth::execute(&cli.global, args).await
+        }
         Command::Bench(BenchCommand::Eventflow(args)) => {
             crate::bench::eventflow::execute(&cli.global, args).await
         }

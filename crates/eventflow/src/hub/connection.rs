@@ -180,6 +180,13 @@ fn handle(
             let _ = inner.router.send(RouteJob::Events(events));
             Ok(())
         }
+        (Role::Spoke, Message::Announced { events }) => {
+            if events.is_empty() {
+                return Err("an empty announced notice".into());
+            }
+            super::router::announce(inner, events);
+            Ok(())
+        }
         (Role::Spoke, Message::Scheduled { due }) => {
             let _ = inner.rearm.send(due);
             Ok(())

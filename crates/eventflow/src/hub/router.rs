@@ -123,6 +123,23 @@ pub(crate) async fn route(
     Ok(count)
 }
 
+/// Passes announced events to the connections subscribed to them, once: no claim, no
+/// settlement, no retry (a subscriber that misses one reads it from the store).
+pub(crate) fn announce(inner: &Arc<HubInner>, events: Vec<Event>) {
+    let state = inner.state();
+    let mut notify: HashMap<ConnId, Vec<Event>> = HashMap::new();
+    for event in events {
+        for conn in state.subscribers.get(&event.domain, &event.name) {
+            notify.entry(conn).or_default().push(event.clone());
+        }
+    }
+    for (conn, events) in notify {
+        if let Some(connection) = state.connections.get(&conn) {
+            connection.outbox.send(Message::Notify { events });
+        }
+    }
+}
+
 /// The route claim, retried a few times when the store is busy (lock contention).
 async fn claim(inner: &Arc<HubInner>, ids: &[Uuid]) -> Result<Vec<RouteClaim>> {
     let lease = Duration::from_millis(inner.config.route_lease_ms);

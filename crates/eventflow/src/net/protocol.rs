@@ -58,6 +58,12 @@ pub enum Message {
         /// The events, in commit order.
         events: Vec<Event>,
     },
+    /// Spoke → hub: events announced (committed without delivery bookkeeping) by the
+    /// spoke, to pass on to their subscribers once, with no claim and no retry.
+    Announced {
+        /// The events, in commit order.
+        events: Vec<Event>,
+    },
     /// Spoke → hub: a scheduled event comes due at `due`.
     Scheduled {
         /// The due time.
@@ -103,6 +109,7 @@ impl Message {
             Message::Consume { .. } => "consume",
             Message::Unconsume { .. } => "unconsume",
             Message::Published { .. } => "published",
+            Message::Announced { .. } => "announced",
             Message::Scheduled { .. } => "scheduled",
             Message::Sync { .. } => "sync",
             Message::Notify { .. } => "notify",

@@ -295,6 +295,20 @@ impl Spoke {
     /// Publishes an event: appends it with its publication in one transaction (shared with
     /// concurrent publishes), then notifies a hub. Returns once the event is committed.
     pub async fn publish(&self, event: NewEvent) -> Result<Appended> {
+        self.commit(event, false).await
+    }
+
+    /// Announces an event: appends it without delivery bookkeeping (shared with
+    /// concurrent announcements), then tells a hub, which passes it once to the spokes
+    /// subscribed to it. No consumer handles it, nothing is retried; a subscriber that
+    /// misses the notice (no hub connected, a reconnect) finds the event in the store by
+    /// position. For records that are read, not processed: activity, audit, metrics.
+    /// Returns once the event is committed.
+    pub async fn announce(&self, event: NewEvent) -> Result<Appended> {
+        self.commit(event, true).await
+    }
+
+    async fn commit(&self, event: NewEvent, announce: bool) -> Result<Appended> {
         if self.inner.stop_publishing.is_cancelled() {
             return Err(Error::Destroyed { what: "spoke" });
         }
@@ -302,7 +316,11 @@ impl Spoke {
         let (reply, answer) = oneshot::channel();
         self.inner
             .publisher
-            .send(publisher::Request { event, reply })
+            .send(publisher::Request {
+                event,
+                reply,
+                announce,
+            })
             .map_err(|_| Error::Destroyed { what: "spoke" })?;
         answer
             .await

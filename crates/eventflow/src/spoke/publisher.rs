@@ -1,6 +1,8 @@
 //! Group commit: concurrent `publish` calls are coalesced into one append transaction
 //! (each caller gets its own result), then one `published` notice carries the batch to a
-//! hub. While a transaction runs, the next batch gathers.
+//! hub. While a transaction runs, the next batch gathers. `announce` calls are
+//! coalesced the same way, in a transaction of their own without publications, and
+//! their notice is `announced`.
 
 use std::sync::Arc;
 
@@ -15,6 +17,8 @@ use crate::net::Message;
 pub(crate) struct Request {
     pub(crate) event: NewEvent,
     pub(crate) reply: oneshot::Sender<Result<Appended>>,
+    /// Announce (persist, notify subscribers once) rather than publish.
+    pub(crate) announce: bool,
 }
 
 /// Commits queued publishes in batches until the spoke stops publishing; what is queued
@@ -40,16 +44,33 @@ pub(crate) async fn run(inner: Arc<SpokeInner>, mut queue: mpsc::UnboundedReceiv
                 Err(_) => break,
             }
         }
-        commit(&inner, batch).await;
+        let (announced, published): (Vec<Request>, Vec<Request>) =
+            batch.into_iter().partition(|r| r.announce);
+        if !published.is_empty() {
+            commit(&inner, published, false).await;
+        }
+        if !announced.is_empty() {
+            commit(&inner, announced, true).await;
+        }
     }
 }
 
-async fn commit(inner: &Arc<SpokeInner>, batch: Vec<Request>) {
+/// The append of a batch: with publications, or (announced) without.
+fn append_request(inner: &SpokeInner, events: Vec<NewEvent>, announce: bool) -> AppendRequest {
+    let request = AppendRequest::new(events);
+    if announce {
+        request
+    } else {
+        request.publish(inner.id.clone())
+    }
+}
+
+async fn commit(inner: &Arc<SpokeInner>, batch: Vec<Request>, announce: bool) {
     let events: Vec<NewEvent> = batch.iter().map(|r| r.event.clone()).collect();
-    let request = AppendRequest::new(events.clone()).publish(inner.id.clone());
+    let request = append_request(inner, events.clone(), announce);
     match inner.store.append(request).await {
         Ok(appended) => {
-            notify(inner, events_of(events, &appended));
+            tell(inner, events_of(events, &appended), announce);
             for (request, appended) in batch.into_iter().zip(appended) {
                 let _ = request.reply.send(Ok(appended));
             }
@@ -64,8 +85,7 @@ async fn commit(inner: &Arc<SpokeInner>, batch: Vec<Request>) {
             // event gets its own transaction and its own result.
             tracing::debug!(code = error.code(), %error, size = batch.len(), "batched publish failed; publishing one by one");
             for request in batch {
-                let single =
-                    AppendRequest::new(vec![request.event.clone()]).publish(inner.id.clone());
+                let single = append_request(inner, vec![request.event.clone()], announce);
                 let result = inner.store.append(single).await.and_then(|appended| {
                     appended.into_iter().next().ok_or_else(|| {
                         crate::error::Error::decode(
@@ -75,9 +95,10 @@ async fn commit(inner: &Arc<SpokeInner>, batch: Vec<Request>) {
                     })
                 });
                 if let Ok(appended) = &result {
-                    notify(
+                    tell(
                         inner,
                         events_of(vec![request.event], std::slice::from_ref(appended)),
+                        announce,
                     );
                 }
                 let _ = request.reply.send(result);
@@ -103,6 +124,21 @@ pub(crate) fn events_of(events: Vec<NewEvent>, appended: &[Appended]) -> Vec<Eve
             rid: event.rid,
         })
         .collect()
+}
+
+/// Tells one connected hub about committed events: published ones are routed (with
+/// none connected they wait for a hub's sweep), announced ones passed to subscribers
+/// (with none connected, nobody is told; readers find them in the store).
+fn tell(inner: &SpokeInner, events: Vec<Event>, announce: bool) {
+    if !announce {
+        return notify(inner, events);
+    }
+    if events.is_empty() {
+        return;
+    }
+    if let Some(hub) = inner.pick_hub() {
+        hub.send(Message::Announced { events });
+    }
 }
 
 /// Tells one connected hub about committed events; with none connected the events wait

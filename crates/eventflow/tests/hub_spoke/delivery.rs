@@ -14,6 +14,7 @@ use crate::common::cluster::{Cluster, connected, eventually, hub_config, spoke_c
 
 superhero_testkit::each_backend!(
     publish_reaches_every_subscriber,
+    announced_events_reach_subscribers_once_and_never_a_consumer,
     consume_with_three_spokes_handles_5000_events_exactly_once,
     an_erroring_consumer_is_retried_and_succeeds,
     a_consumer_killed_mid_handling_is_redelivered_to_another_spoke,
@@ -37,6 +38,53 @@ fn count_into(spoke: &Spoke, n: usize, handled: &Handled, domain: &str, name: &s
             }
         })
         .unwrap();
+}
+
+async fn announced_events_reach_subscribers_once_and_never_a_consumer(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    let announcer = cluster.spoke().await;
+    let listener = cluster.spoke().await;
+    let consumer = cluster.spoke().await;
+    let mut subscription = listener.subscribe("audit", "*").unwrap();
+    let handled = Handled::default();
+    count_into(&consumer, 0, &handled, "audit", "viewed");
+    for spoke in [&announcer, &listener, &consumer] {
+        connected(spoke, 1).await;
+    }
+    let mut announced = Vec::new();
+    for i in 0..10 {
+        let event = NewEvent::new("audit", format!("u-{}", i % 3), "viewed");
+        announced.push(announcer.announce(event).await.unwrap().id);
+    }
+    let mut received = Vec::new();
+    while received.len() < announced.len() {
+        let event = tokio::time::timeout(WITHIN, subscription.recv())
+            .await
+            .expect("a notice")
+            .expect("open");
+        received.push(event.id);
+    }
+    assert_eq!(
+        received, announced,
+        "every subscriber notice, once, in order"
+    );
+    for id in &announced {
+        assert!(
+            cluster.store.publication(*id).await.unwrap().is_none(),
+            "no delivery bookkeeping"
+        );
+    }
+    let stored = cluster.store.read_stream("audit", "u-0").await.unwrap();
+    assert_eq!(stored.len(), 4, "announced events are stored");
+    // The consumer never sees them, whatever the sweep does.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(handled.lock().unwrap().is_empty());
+    assert!(subscription.try_recv().is_none(), "no second notice");
+    for spoke in [announcer, listener, consumer] {
+        spoke.shutdown().await;
+    }
+    hub.shutdown().await;
 }
 
 async fn publish_reaches_every_subscriber(db: Db) {
