@@ -1,15 +1,16 @@
 //! Passwords: Argon2id PHC strings (the `argon2` crate) with OWASP parameters, hashed off
-//! the async runtime on blocking threads, at most `max_concurrent` at once so a flood of
-//! sign-ins leaves CPU for every other route, and at most `max_waiting` queued
-//! (`E_AUTH_BUSY` beyond). Checking an unknown user runs a full hash against a dummy
-//! hash, so it costs what a wrong password costs.
+//! the async runtime on `max_concurrent` threads of their own that run at a lower
+//! scheduling priority (nice 10), so a flood of sign-ins leaves CPU for every other
+//! route; at most `max_waiting` hashes are queued (`E_AUTH_BUSY` beyond). Checking an
+//! unknown user runs a full hash against a dummy hash, so it costs what a wrong password
+//! costs.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 use crate::config::PasswordsConfig;
@@ -38,14 +39,18 @@ pub struct Passwords {
     inner: Arc<Inner>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 struct Inner {
     params: Params,
-    permits: Semaphore,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    /// The queue of the hashing threads (bounded: `max_waiting`).
+    jobs: SyncSender<Job>,
     /// A hash of a random password, checked for unknown users.
     dummy: String,
 }
+
+/// The nice value of the hashing threads: below request handling.
+const NICE: i32 = 10;
 
 impl Passwords {
     /// A hasher with `config`'s parameters (computes the dummy hash once, on a blocking
@@ -68,12 +73,19 @@ impl Passwords {
         let dummy = tokio::task::spawn_blocking(move || hash_with(&dummy_params, random.as_ref()))
             .await
             .map_err(|e| AuthError::crypto(format!("the hashing thread failed: {e}")))??;
+        let (jobs, queue) = sync_channel::<Job>(config.max_waiting);
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..config.max_concurrent.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || hashing_thread(&queue))
+                .map_err(|e| AuthError::crypto(format!("a hashing thread did not start: {e}")))?;
+        }
         Ok(Passwords {
             inner: Arc::new(Inner {
                 params,
-                permits: Semaphore::new(config.max_concurrent.max(1)),
-                waiting: AtomicUsize::new(0),
-                max_waiting: config.max_waiting,
+                jobs,
                 dummy,
             }),
         })
@@ -128,22 +140,44 @@ impl Passwords {
         .await
     }
 
-    /// Runs `work` on a blocking thread once a permit is free; refuses when too many wait.
+    /// Runs `work` on a hashing thread; refuses when the queue is full.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = &self.inner;
-        if inner.waiting.fetch_add(1, Ordering::SeqCst) >= inner.max_waiting {
-            inner.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(AuthError::Busy);
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        match self.inner.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(AuthError::Busy),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(AuthError::crypto("the hashing threads have stopped"));
+            }
         }
-        let permit = inner.permits.acquire().await;
-        inner.waiting.fetch_sub(1, Ordering::SeqCst);
-        let _permit = permit.map_err(|_| AuthError::crypto("the hasher is closed"))?;
-        tokio::task::spawn_blocking(work)
+        answer
             .await
-            .map_err(|e| AuthError::crypto(format!("the hashing thread failed: {e}")))?
+            .map_err(|_| AuthError::crypto("a hashing thread failed"))?
+    }
+}
+
+/// A hashing thread: lowers its own priority, then runs jobs until the queue closes.
+fn hashing_thread(queue: &Mutex<Receiver<Job>>) {
+    // SAFETY: setpriority(2) has no memory effects; on Linux `who = 0` with
+    // PRIO_PROCESS is the calling thread. Failing to lower it only costs fairness.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
+    }
+    loop {
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 

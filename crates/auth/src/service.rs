@@ -90,6 +90,7 @@ pub struct AuthService {
     passwords: Passwords,
     sealer: Sealer,
     nonces: Nonces,
+    sessions: sessions::Reader,
     clock: Arc<dyn Clock>,
     spoke: Option<Spoke>,
     stop: CancellationToken,
@@ -111,12 +112,14 @@ impl AuthService {
         let passwords = Passwords::new(&config.passwords).await?;
         let sealer = Sealer::new(secret)?;
         let nonces = Nonces::start(tables.clone(), stop.clone());
+        let sessions = sessions::Reader::start(tables.clone(), stop.clone());
         let service = AuthService {
             tables,
             config,
             passwords,
             sealer,
             nonces,
+            sessions,
             clock,
             spoke,
             stop,
@@ -151,6 +154,10 @@ impl AuthService {
 
     pub(crate) fn nonces(&self) -> &Nonces {
         &self.nonces
+    }
+
+    pub(crate) fn sessions(&self) -> &sessions::Reader {
+        &self.sessions
     }
 
     /// Registers a user: a name of 1 to 64 letters, digits, `_`, `.` or `-` (unique in

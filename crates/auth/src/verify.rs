@@ -102,7 +102,9 @@ impl AuthService {
         }
 
         let session_hash = sessions::id_hash(&keyid);
-        let session = sessions::find(self.tables(), &session_hash)
+        let session = self
+            .sessions()
+            .find(&session_hash)
             .await?
             .filter(|s| s.ended_at.is_none())
             .ok_or(AuthError::SessionUnknown)?;

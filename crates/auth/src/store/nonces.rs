@@ -1,8 +1,10 @@
 //! `auth_nonce`: each (session, nonce) is claimed once, in the store, so a replay is
-//! refused by every worker and node. Concurrent claims are coalesced into one write
-//! transaction (group commit), one conflict-ignoring insert each: a claim that inserts
-//! nothing found the nonce already used. A background task deletes nonces that can no
-//! longer be replayed (their signature's window has closed).
+//! refused by every worker and node. Concurrent claims are coalesced (group commit):
+//! on SQLite and PostgreSQL one conflict-ignoring multi-row insert that returns the rows
+//! it inserted; on MySQL/MariaDB (no `RETURNING` on MySQL) one transaction of
+//! conflict-ignoring inserts. A claim whose row was not inserted found the nonce already
+//! used. A background task deletes nonces that can no longer be replayed (their
+//! signature's window has closed).
 
 use std::time::Duration;
 
@@ -93,20 +95,47 @@ async fn claim_in_batches(
     }
 }
 
-/// Inserts the batch in one transaction; for each claim, whether it inserted a row.
+/// Inserts the batch; for each claim, whether it inserted a row.
 async fn insert(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>> {
+    match tables.backend() {
+        Backend::Sqlite | Backend::Postgres => insert_returning(tables, batch).await,
+        Backend::MySql => insert_one_by_one(tables, batch).await,
+    }
+}
+
+/// One statement for the batch: `INSERT … ON CONFLICT DO NOTHING RETURNING` the rows
+/// inserted. Of two claims of the same nonce in one batch, the first wins.
+async fn insert_returning(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>> {
     const OP: &str = "claim nonces";
-    let sql = match tables.backend() {
-        Backend::Sqlite => {
-            "INSERT OR IGNORE INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?)"
-        }
-        Backend::Postgres => {
-            "INSERT INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-        }
-        Backend::MySql => {
-            "INSERT IGNORE INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?)"
-        }
-    };
+    let rows = vec!["(?, ?, ?)"; batch.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO auth_nonce (session_hash, nonce, expires_at) VALUES {rows} ON CONFLICT DO NOTHING RETURNING session_hash, nonce"
+    );
+    let mut query = tables.dynamic_query(sql);
+    for claim in batch {
+        query = query
+            .bind(claim.session_hash.clone())
+            .bind(claim.nonce.clone())
+            .bind(claim.expires_at_ms);
+    }
+    // One statement: atomic on its own, no transaction needed.
+    let lock = tables.lock().await;
+    let inserted = query.fetch_all(tables.pool()).await.map_err(failed(OP))?;
+    drop(lock);
+    let mut inserted: std::collections::HashSet<(String, String)> = inserted
+        .iter()
+        .map(|row| (sqlx::Row::get(row, 0), sqlx::Row::get(row, 1)))
+        .collect();
+    Ok(batch
+        .iter()
+        .map(|claim| inserted.remove(&(claim.session_hash.clone(), claim.nonce.clone())))
+        .collect())
+}
+
+/// One transaction of conflict-ignoring inserts, one per claim.
+async fn insert_one_by_one(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>> {
+    const OP: &str = "claim nonces";
+    let sql = "INSERT IGNORE INTO auth_nonce (session_hash, nonce, expires_at) VALUES (?, ?, ?)";
     let mut write = tables.write(OP).await?;
     let mut fresh = Vec::with_capacity(batch.len());
     for claim in batch {

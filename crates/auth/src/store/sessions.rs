@@ -1,13 +1,25 @@
 //! `auth_session`: sessions by the SHA-256 of their id. The id itself is never stored;
 //! the row found by the hash is compared with it again in constant time.
+//!
+//! Every signed request reads its session, so concurrent reads are coalesced
+//! ([`Reader`]): one `SELECT … WHERE id_hash IN (…)` answers a batch, the same way nonce
+//! claims are group-committed. A read always goes to the store, so a session ended on
+//! any node is refused by the next request on every node.
+
+use std::collections::HashMap;
 
 use ring::digest::{SHA256, digest};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
+use superhero_core::CancellationToken;
 use superhero_eventflow::tables::Tables;
+use tokio::sync::{mpsc, oneshot};
 
 use super::failed;
-use crate::error::Result;
+use crate::error::{AuthError, Result};
+
+/// The most sessions one read looks up.
+const BATCH: usize = 128;
 
 /// A stored session.
 #[derive(Clone)]
@@ -70,33 +82,118 @@ pub async fn create(tables: &Tables, record: &SessionRecord) -> Result<()> {
     write.commit().await.map_err(Into::into)
 }
 
-/// The session whose id hashes to `id_hash`, if any (ended ones too).
-pub async fn find(tables: &Tables, id_hash: &str) -> Result<Option<SessionRecord>> {
-    let row = tables
-        .query(
-            "SELECT id_hash, user_id, sealed_key, public_key, created_at, last_seen_at, expires_at, ended_at FROM auth_session WHERE id_hash = ?",
-        )
-        .bind(id_hash.to_owned())
-        .fetch_optional(tables.pool())
+/// One queued read.
+struct Lookup {
+    id_hash: String,
+    reply: oneshot::Sender<Result<Option<SessionRecord>>>,
+}
+
+/// Reads sessions through one batching task. Cheap to clone.
+#[derive(Clone)]
+pub struct Reader {
+    lookups: mpsc::Sender<Lookup>,
+}
+
+impl Reader {
+    /// Starts the reading task on `tables` (stops with `stop`).
+    pub fn start(tables: Tables, stop: CancellationToken) -> Reader {
+        let (lookups, queue) = mpsc::channel(4 * BATCH);
+        tokio::spawn(read_in_batches(tables, queue, stop));
+        Reader { lookups }
+    }
+
+    /// The session whose id hashes to `id_hash`, if any (ended ones too).
+    pub async fn find(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
+        let (reply, answer) = oneshot::channel();
+        let closed = || AuthError::Unavailable {
+            what: "the session store".into(),
+        };
+        self.lookups
+            .send(Lookup {
+                id_hash: id_hash.to_owned(),
+                reply,
+            })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+async fn read_in_batches(tables: Tables, mut queue: mpsc::Receiver<Lookup>, stop: CancellationToken) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let first = tokio::select! {
+            lookup = queue.recv() => lookup,
+            () = stop.cancelled() => None,
+        };
+        let Some(first) = first else { return };
+        batch.push(first);
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(lookup) => batch.push(lookup),
+                Err(_) => break,
+            }
+        }
+        let hashes: Vec<&str> = batch.iter().map(|l| l.id_hash.as_str()).collect();
+        match find_many(&tables, &hashes).await {
+            Ok(found) => {
+                // One session often signs several requests of a batch: each gets the row.
+                for lookup in batch.drain(..) {
+                    let record = found.get(&lookup.id_hash).cloned();
+                    let _ = lookup.reply.send(Ok(record));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(code = error.code(), lookups = batch.len(), "reading sessions failed");
+                for lookup in batch.drain(..) {
+                    let _ = lookup.reply.send(Err(AuthError::Unavailable {
+                        what: "the session store".into(),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// The sessions whose id hashes are among `hashes`, by hash.
+async fn find_many(tables: &Tables, hashes: &[&str]) -> Result<HashMap<String, SessionRecord>> {
+    let mut unique: Vec<&str> = hashes.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let sql = format!(
+        "SELECT id_hash, user_id, sealed_key, public_key, created_at, last_seen_at, expires_at, ended_at FROM auth_session WHERE id_hash IN ({})",
+        vec!["?"; unique.len()].join(", ")
+    );
+    let mut query = tables.dynamic_query(sql);
+    for hash in &unique {
+        query = query.bind((*hash).to_owned());
+    }
+    let rows = query
+        .fetch_all(tables.pool())
         .await
-        .map_err(failed("find a session"))?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let record = SessionRecord {
-        id_hash: row.get(0),
-        user_id: row.get(1),
-        sealed_key: row.get(2),
-        public_key: row.get(3),
-        created_at: row.get(4),
-        last_seen_at: row.get(5),
-        expires_at: row.get(6),
-        ended_at: row.get(7),
-    };
-    // The index found the row by the hash; compare it once more in constant time, so
-    // nothing downstream depends on how the database compared.
-    let same: bool = record.id_hash.as_bytes().ct_eq(id_hash.as_bytes()).into();
-    Ok(same.then_some(record))
+        .map_err(failed("find sessions"))?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let record = SessionRecord {
+            id_hash: row.get(0),
+            user_id: row.get(1),
+            sealed_key: row.get(2),
+            public_key: row.get(3),
+            created_at: row.get(4),
+            last_seen_at: row.get(5),
+            expires_at: row.get(6),
+            ended_at: row.get(7),
+        };
+        // The index found the row by the hash; compare it once more in constant time
+        // with the hash asked for, so nothing depends on how the database compared.
+        if let Some(asked) = unique
+            .iter()
+            .find(|h| bool::from(record.id_hash.as_bytes().ct_eq(h.as_bytes())))
+        {
+            found.insert((*asked).to_owned(), record);
+        }
+    }
+    Ok(found)
 }
 
 /// Records activity at `now_ms`.

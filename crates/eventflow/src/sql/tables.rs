@@ -160,9 +160,28 @@ impl Tables {
         })
     }
 
+    /// Holds the SQLite write gate (nothing on other backends) until dropped: for a
+    /// single write statement run on [`Tables::pool`] without a transaction.
+    pub async fn lock(&self) -> WriteLock {
+        WriteLock {
+            _gate: self.store.write_gate().await,
+        }
+    }
+
     /// The current time on the store's clock.
     pub fn now(&self) -> crate::clock::Timestamp {
         self.store.now()
+    }
+}
+
+/// The SQLite write gate, held until dropped (see [`Tables::lock`]).
+pub struct WriteLock {
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::fmt::Debug for WriteLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteLock").finish_non_exhaustive()
     }
 }
 
