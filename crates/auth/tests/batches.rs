@@ -34,8 +34,19 @@ async fn each_nonce_is_claimed_once_however_the_claims_race(backend: Backend) {
     }
     assert_eq!(winners.len(), 40);
     assert!(winners.values().all(|&w| w == 1), "{winners:?}");
-    assert!(!nonces.claim("session-0", "nonce-0", i64::MAX).await.unwrap(), "a later replay");
-    assert!(nonces.claim("session-0", "nonce-new", i64::MAX).await.unwrap());
+    assert!(
+        !nonces
+            .claim("session-0", "nonce-0", i64::MAX)
+            .await
+            .unwrap(),
+        "a later replay"
+    );
+    assert!(
+        nonces
+            .claim("session-0", "nonce-new", i64::MAX)
+            .await
+            .unwrap()
+    );
     stop.cancel();
     store.close().await;
 }

@@ -119,7 +119,11 @@ impl Reader {
     }
 }
 
-async fn read_in_batches(tables: Tables, mut queue: mpsc::Receiver<Lookup>, stop: CancellationToken) {
+async fn read_in_batches(
+    tables: Tables,
+    mut queue: mpsc::Receiver<Lookup>,
+    stop: CancellationToken,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         let first = tokio::select! {
@@ -144,7 +148,11 @@ async fn read_in_batches(tables: Tables, mut queue: mpsc::Receiver<Lookup>, stop
                 }
             }
             Err(error) => {
-                tracing::warn!(code = error.code(), lookups = batch.len(), "reading sessions failed");
+                tracing::warn!(
+                    code = error.code(),
+                    lookups = batch.len(),
+                    "reading sessions failed"
+                );
                 for lookup in batch.drain(..) {
                     let _ = lookup.reply.send(Err(AuthError::Unavailable {
                         what: "the session store".into(),
