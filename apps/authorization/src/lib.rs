@@ -5,11 +5,11 @@
 //!
 //! | route | use case |
 //! | --- | --- |
-//! | `POST /users` {name, password} → 201 {user_id, name}; 409 `E_AUTH_NAME_TAKEN` | [`user::register`] |
-//! | `POST /sessions` {name, password, public_key?} → 201 {session_id, session_key, user_id, expires_at}; 401 `E_AUTH_CREDENTIALS` | [`session::start`] |
-//! | `GET /sessions/current` (signed) → who am I | [`session::show`] |
-//! | `DELETE /sessions/current` (signed) → 204, ended for every node | [`session::end`] |
-//! | `GET /users/{id}/activity?before=&limit=` (signed, own user) → a page, newest first | [`user::list_activity`] |
+//! | `POST /users` {name, password} → 201 {user_id, name}; 409 `E_AUTH_NAME_TAKEN` | [`mod@user::register`] |
+//! | `POST /sessions` {name, password, public_key?} → 201 {session_id, session_key, user_id, expires_at}; 401 `E_AUTH_CREDENTIALS` | [`mod@session::start`] |
+//! | `GET /sessions/current` (signed) → who am I | [`mod@session::show`] |
+//! | `DELETE /sessions/current` (signed) → 204, ended for every node | [`mod@session::end`] |
+//! | `GET /users/{id}/activity?before=&limit=` (signed, own user) → a page, newest first | [`mod@user::list_activity`] |
 //!
 //! Signed routes name the `signedSession` security scheme in their OpenAPI documents;
 //! its `x-middleware` is `auth/signed-session`, which checks the RFC 9421 signature
