@@ -10,6 +10,7 @@
 //! * `auth_nonce`: (session hash, nonce) until it can no longer be replayed, claimed by
 //!   group commits ([`nonces`]) and pruned in the background.
 
+pub mod batch;
 pub mod nonces;
 pub mod seal;
 pub mod sessions;

@@ -11,12 +11,12 @@ use std::time::Duration;
 use superhero_core::CancellationToken;
 use superhero_eventflow::Backend;
 use superhero_eventflow::tables::Tables;
-use tokio::sync::{mpsc, oneshot};
 
+use super::batch::Batcher;
 use super::failed;
-use crate::error::{AuthError, Result};
+use crate::error::Result;
 
-/// The most claims one transaction carries.
+/// The most claims one statement carries.
 const BATCH: usize = 256;
 
 /// One claim.
@@ -24,74 +24,34 @@ struct Claim {
     session_hash: String,
     nonce: String,
     expires_at_ms: i64,
-    reply: oneshot::Sender<Result<bool>>,
 }
 
 /// Claims nonces through one group-commit task. Cheap to clone.
 #[derive(Clone)]
 pub struct Nonces {
-    claims: mpsc::Sender<Claim>,
+    claims: Batcher<Claim, bool>,
 }
 
 impl Nonces {
     /// Starts the claiming task on `tables` (stops with `stop`).
     pub fn start(tables: Tables, stop: CancellationToken) -> Nonces {
-        let (claims, queue) = mpsc::channel(4 * BATCH);
-        tokio::spawn(claim_in_batches(tables, queue, stop));
+        let claims = Batcher::start(BATCH, "the nonce store", stop, move |batch: Vec<Claim>| {
+            let tables = tables.clone();
+            async move { insert(&tables, &batch).await }
+        });
         Nonces { claims }
     }
 
     /// Claims `nonce` of the session `session_hash` until `expires_at_ms`: true when this
     /// is its first use, false when it was used before.
     pub async fn claim(&self, session_hash: &str, nonce: &str, expires_at_ms: i64) -> Result<bool> {
-        let (reply, answer) = oneshot::channel();
-        let claim = Claim {
-            session_hash: session_hash.to_owned(),
-            nonce: nonce.to_owned(),
-            expires_at_ms,
-            reply,
-        };
-        let closed = || AuthError::Unavailable {
-            what: "the nonce store".into(),
-        };
-        self.claims.send(claim).await.map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
-    }
-}
-
-async fn claim_in_batches(
-    tables: Tables,
-    mut queue: mpsc::Receiver<Claim>,
-    stop: CancellationToken,
-) {
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let first = tokio::select! {
-            claim = queue.recv() => claim,
-            () = stop.cancelled() => None,
-        };
-        let Some(first) = first else { return };
-        batch.push(first);
-        while batch.len() < BATCH {
-            match queue.try_recv() {
-                Ok(claim) => batch.push(claim),
-                Err(_) => break,
-            }
-        }
-        match insert(&tables, &batch).await {
-            Ok(fresh) => {
-                for (claim, fresh) in batch.drain(..).zip(fresh) {
-                    let _ = claim.reply.send(Ok(fresh));
-                }
-            }
-            Err(error) => {
-                let code = error.code();
-                tracing::warn!(code, claims = batch.len(), "claiming nonces failed");
-                for claim in batch.drain(..) {
-                    let _ = claim.reply.send(Err(same_kind(&error)));
-                }
-            }
-        }
+        self.claims
+            .call(Claim {
+                session_hash: session_hash.to_owned(),
+                nonce: nonce.to_owned(),
+                expires_at_ms,
+            })
+            .await
     }
 }
 
@@ -151,14 +111,6 @@ async fn insert_one_by_one(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>
     }
     write.commit().await?;
     Ok(fresh)
-}
-
-/// An error for each claim of a failed batch (the store's errors are not `Clone`): the
-/// client may retry, its nonce was not recorded.
-fn same_kind(_error: &AuthError) -> AuthError {
-    AuthError::Unavailable {
-        what: "the nonce store".into(),
-    }
 }
 
 /// Deletes nonces that expired before `now_ms`; returns how many.

@@ -13,10 +13,10 @@ use sqlx::Row;
 use subtle::ConstantTimeEq;
 use superhero_core::CancellationToken;
 use superhero_eventflow::tables::Tables;
-use tokio::sync::{mpsc, oneshot};
 
+use super::batch::Batcher;
 use super::failed;
-use crate::error::{AuthError, Result};
+use crate::error::Result;
 
 /// The most sessions one read looks up.
 const BATCH: usize = 128;
@@ -82,90 +82,40 @@ pub async fn create(tables: &Tables, record: &SessionRecord) -> Result<()> {
     write.commit().await.map_err(Into::into)
 }
 
-/// One queued read.
-struct Lookup {
-    id_hash: String,
-    reply: oneshot::Sender<Result<Option<SessionRecord>>>,
-}
-
 /// Reads sessions through one batching task. Cheap to clone.
 #[derive(Clone)]
 pub struct Reader {
-    lookups: mpsc::Sender<Lookup>,
+    lookups: Batcher<String, Option<SessionRecord>>,
 }
 
 impl Reader {
     /// Starts the reading task on `tables` (stops with `stop`).
     pub fn start(tables: Tables, stop: CancellationToken) -> Reader {
-        let (lookups, queue) = mpsc::channel(4 * BATCH);
-        tokio::spawn(read_in_batches(tables, queue, stop));
+        let lookups = Batcher::start(
+            BATCH,
+            "the session store",
+            stop,
+            move |hashes: Vec<String>| {
+                let tables = tables.clone();
+                async move {
+                    let found = find_many(&tables, &hashes).await?;
+                    // One session often signs several requests of a batch: each gets the row.
+                    Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
+                }
+            },
+        );
         Reader { lookups }
     }
 
     /// The session whose id hashes to `id_hash`, if any (ended ones too).
     pub async fn find(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
-        let (reply, answer) = oneshot::channel();
-        let closed = || AuthError::Unavailable {
-            what: "the session store".into(),
-        };
-        self.lookups
-            .send(Lookup {
-                id_hash: id_hash.to_owned(),
-                reply,
-            })
-            .await
-            .map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
-    }
-}
-
-async fn read_in_batches(
-    tables: Tables,
-    mut queue: mpsc::Receiver<Lookup>,
-    stop: CancellationToken,
-) {
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let first = tokio::select! {
-            lookup = queue.recv() => lookup,
-            () = stop.cancelled() => None,
-        };
-        let Some(first) = first else { return };
-        batch.push(first);
-        while batch.len() < BATCH {
-            match queue.try_recv() {
-                Ok(lookup) => batch.push(lookup),
-                Err(_) => break,
-            }
-        }
-        let hashes: Vec<&str> = batch.iter().map(|l| l.id_hash.as_str()).collect();
-        match find_many(&tables, &hashes).await {
-            Ok(found) => {
-                // One session often signs several requests of a batch: each gets the row.
-                for lookup in batch.drain(..) {
-                    let record = found.get(&lookup.id_hash).cloned();
-                    let _ = lookup.reply.send(Ok(record));
-                }
-            }
-            Err(error) => {
-                tracing::warn!(
-                    code = error.code(),
-                    lookups = batch.len(),
-                    "reading sessions failed"
-                );
-                for lookup in batch.drain(..) {
-                    let _ = lookup.reply.send(Err(AuthError::Unavailable {
-                        what: "the session store".into(),
-                    }));
-                }
-            }
-        }
+        self.lookups.call(id_hash.to_owned()).await
     }
 }
 
 /// The sessions whose id hashes are among `hashes`, by hash.
-async fn find_many(tables: &Tables, hashes: &[&str]) -> Result<HashMap<String, SessionRecord>> {
-    let mut unique: Vec<&str> = hashes.to_vec();
+async fn find_many(tables: &Tables, hashes: &[String]) -> Result<HashMap<String, SessionRecord>> {
+    let mut unique: Vec<&str> = hashes.iter().map(String::as_str).collect();
     unique.sort_unstable();
     unique.dedup();
     let sql = format!(
