@@ -45,6 +45,21 @@ async fn a_session_idle_for_longer_than_the_idle_limit_has_expired() {
     who_am_i(&mut alice, &clock)
         .await
         .error(401, "E_AUTH_SESSION_EXPIRED");
+    // Found expired, the session is ended for good: nothing revives it.
+    let store = superhero_eventflow::SqlStore::open(node.store_config())
+        .await
+        .unwrap();
+    let tables = store.tables();
+    let ended: Option<i64> = sqlx::Row::get(
+        &tables
+            .query("SELECT ended_at FROM auth_session")
+            .fetch_one(tables.pool())
+            .await
+            .unwrap(),
+        0,
+    );
+    assert!(ended.is_some(), "the expired session is ended");
+    store.close().await;
     node.shutdown().await;
 }
 

@@ -101,10 +101,10 @@ async fn no_secret_reaches_a_log_line_or_an_event() {
     ];
     for client in [&alice, &bob] {
         secrets.push(("a session id", client.session.session_id.clone()));
-        secrets.push((
-            "a session key",
-            STANDARD.encode(&client.session.session_key),
-        ));
+        if !client.session.session_key.is_empty() {
+            let key = STANDARD.encode(&client.session.session_key);
+            secrets.push(("a session key", key));
+        }
     }
     for signature in &signatures {
         let value = signature.trim_start_matches("sig=:").trim_end_matches(':');

@@ -95,6 +95,9 @@ fn refused(reply: &Reply, code: &str) {
 
 superhero_testkit::each_backend!(
     a_user_registers_signs_in_and_is_known_by_signed_requests,
+    an_ed25519_session_signs_with_its_key_only,
+    a_second_digest_line_is_checked_as_signed,
+    a_node_with_another_secret_refuses_the_sessions_it_cannot_open,
     every_rejection_has_its_code_and_stores_nothing,
     a_session_ended_by_sign_out_is_refused_at_once,
     activity_is_recorded_and_readable_by_its_user_only,
@@ -162,6 +165,96 @@ async fn a_user_registers_signs_in_and_is_known_by_signed_requests(backend: Back
         )
         .await;
     bad_key.error(400, "E_AUTH_INVALID");
+    node.shutdown().await;
+}
+
+async fn an_ed25519_session_signs_with_its_key_only(backend: Backend) {
+    let node = node(backend).await;
+    let mut bob = SignedClient::sign_up(&node, &Proto::Http1, "bob", Algorithm::Ed25519).await;
+    assert!(
+        bob.session.answer["session_key"].is_null(),
+        "no HMAC key for a session with a public key: {}",
+        bob.session.answer
+    );
+    let get = Method::GET;
+    let mut as_hmac = params(&bob, now(), "n-1");
+    as_hmac.alg = Some("hmac-sha256".into());
+    let signed = craft(
+        &bob,
+        &get,
+        "/sessions/current",
+        &required(),
+        as_hmac,
+        &SigningKey::hmac(&[0; 32]),
+        None,
+    );
+    refused(
+        &bob.send_signed(get.clone(), "/sessions/current", &signed, b"")
+            .await,
+        "E_AUTH_SIGNATURE_INVALID",
+    );
+    let ok = bob.send(get, "/sessions/current", b"").await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    node.shutdown().await;
+}
+
+async fn a_second_digest_line_is_checked_as_signed(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice =
+        SignedClient::sign_up(&node, &Proto::Http1, "alice", Algorithm::HmacSha256).await;
+    let key = SigningKey::hmac(&alice.session.session_key);
+    let delete = Method::DELETE;
+    let body = b"{\"a\":1}";
+    let right = superhero_auth::signature::digest::content_digest(body);
+    let wrong = superhero_auth::signature::digest::content_digest(b"{\"a\":2}");
+    // Two Content-Digest lines, signed joined: the second (the one that counts) is wrong.
+    let joined = format!("{right}, {wrong}");
+    let mut components = required();
+    components.push(Component::Field("content-digest".into()));
+    let signed = craft(
+        &alice,
+        &delete,
+        "/sessions/current",
+        &components,
+        params(&alice, now(), "n-1"),
+        &key,
+        Some(&joined),
+    );
+    let headers = [
+        ("content-digest", right.as_str()),
+        ("content-digest", wrong.as_str()),
+        ("signature-input", signed.signature_input.as_str()),
+        ("signature", signed.signature.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let reply = alice
+        .client
+        .request(delete, "/sessions/current", &headers, &body[..])
+        .await;
+    refused(&reply, "E_AUTH_DIGEST_MISMATCH");
+    node.shutdown().await;
+}
+
+async fn a_node_with_another_secret_refuses_the_sessions_it_cannot_open(backend: Backend) {
+    let node = node(backend).await;
+    let alice = SignedClient::sign_up(&node, &Proto::Http1, "alice", Algorithm::HmacSha256).await;
+    let other = TestNode::builder()
+        .app(authorization::APP)
+        .join(node.store_config().clone())
+        .config(json!({"auth": {"secret": "another secret, 0123456789"}}))
+        .start()
+        .await;
+    let signed = alice.sign(&Method::GET, "/sessions/current", b"");
+    let headers: Vec<(&str, &str)> = signed.pairs().collect();
+    let mut client = other
+        .client(&Proto::Http1)
+        .await
+        .with_authority(alice.client.authority());
+    let reply = client
+        .request(Method::GET, "/sessions/current", &headers, "")
+        .await;
+    refused(&reply, "E_AUTH_SESSION_UNKNOWN");
+    other.shutdown().await;
     node.shutdown().await;
 }
 

@@ -10,7 +10,7 @@ CREATE TABLE auth_user (
 CREATE TABLE auth_session (
     id_hash VARCHAR(64) PRIMARY KEY,
     user_id VARCHAR(64) NOT NULL,
-    sealed_key BYTEA NOT NULL,
+    sealed_key BYTEA,
     public_key BYTEA,
     created_at BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
@@ -21,7 +21,7 @@ CREATE INDEX auth_session_user ON auth_session (user_id);
 CREATE INDEX auth_session_expiry ON auth_session (expires_at);
 CREATE TABLE auth_nonce (
     session_hash VARCHAR(64) NOT NULL,
-    nonce VARCHAR(256) NOT NULL,
+    nonce VARCHAR(64) NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (session_hash, nonce)
 );

@@ -10,7 +10,7 @@ CREATE TABLE auth_user (
 CREATE TABLE auth_session (
     id_hash TEXT PRIMARY KEY NOT NULL,
     user_id TEXT NOT NULL,
-    sealed_key BLOB NOT NULL,
+    sealed_key BLOB,
     public_key BLOB,
     created_at INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,

@@ -6,9 +6,13 @@
 //! The event is announced (`Spoke::announce`: stored, then passed once to its
 //! subscribers, without delivery bookkeeping — activity is read, not processed) on its
 //! own task once the response is decided, so it never delays the answer. The one crash
-//! window: the process dies after the response is handed to the connection and before
-//! the spoke's next group commit (a few milliseconds). The event is then lost; the
-//! response was sent. Every other failure to record is logged (`E_…` code, no payload).
+//! window: the process dies between that moment (the response is decided, perhaps not
+//! yet sent) and the spoke's next group commit (a few milliseconds): the record is
+//! lost. At most [`MAX_IN_FLIGHT`] records wait to be stored; beyond, when the store
+//! falls behind, records are dropped and counted in a warning rather than piling up in
+//! memory. Every other failure to record is logged (`E_…` code, no payload).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use superhero_eventflow::{NewEvent, Spoke};
@@ -35,11 +39,29 @@ pub struct UserActivity {
     pub session: String,
 }
 
+/// The most records waiting to be stored at once (per process).
+pub const MAX_IN_FLIGHT: usize = 10_000;
+
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
 /// Announces `activity` for `who` on a task of its own.
 pub fn record(spoke: &Spoke, who: &Authenticated, activity: UserActivity) {
+    if IN_FLIGHT.fetch_add(1, Ordering::SeqCst) >= MAX_IN_FLIGHT {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        let dropped = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
+        if dropped.is_power_of_two() {
+            tracing::warn!(
+                dropped,
+                "the store falls behind: activity records are dropped"
+            );
+        }
+        return;
+    }
     let data = match serde_json::to_value(&activity) {
         Ok(data) => data,
         Err(error) => {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
             tracing::warn!(%error, "an activity record could not be encoded");
             return;
         }
@@ -50,5 +72,6 @@ pub fn record(spoke: &Spoke, who: &Authenticated, activity: UserActivity) {
         if let Err(error) = spoke.announce(event).await {
             tracing::warn!(code = error.code(), "an activity record was not stored");
         }
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
     });
 }

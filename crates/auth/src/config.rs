@@ -55,6 +55,37 @@ impl Default for AuthConfig {
     }
 }
 
+impl AuthConfig {
+    /// Checks the settings make sense together: a window of 1 s to 1 day, an idle limit
+    /// above zero and above the touch interval, an absolute limit at least the idle one,
+    /// and room for at least one waiting sign-in.
+    pub fn validate(&self) -> Result<(), String> {
+        let s = &self.sessions;
+        let window = self.signatures.window_secs;
+        if !(1..=86_400).contains(&window) {
+            return Err(format!(
+                "signatures.window_secs is {window}; use 1 to 86400"
+            ));
+        }
+        if s.idle_timeout_secs == 0 || s.touch_interval_secs >= s.idle_timeout_secs {
+            return Err(format!(
+                "sessions.idle_timeout_secs ({}) must be above zero and above sessions.touch_interval_secs ({})",
+                s.idle_timeout_secs, s.touch_interval_secs
+            ));
+        }
+        if s.absolute_timeout_secs < s.idle_timeout_secs {
+            return Err(format!(
+                "sessions.absolute_timeout_secs ({}) must be at least sessions.idle_timeout_secs ({})",
+                s.absolute_timeout_secs, s.idle_timeout_secs
+            ));
+        }
+        if self.passwords.max_waiting == 0 {
+            return Err("passwords.max_waiting must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// Session lifetimes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -135,5 +166,27 @@ impl Default for PasswordsConfig {
             max_concurrent: (cpus / 2).max(1),
             max_waiting: 256,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_contradictions_are_refused() {
+        assert_eq!(AuthConfig::default().validate(), Ok(()));
+        let mut config = AuthConfig::default();
+        config.signatures.window_secs = u64::MAX;
+        assert!(config.validate().is_err());
+        let mut config = AuthConfig::default();
+        config.sessions.idle_timeout_secs = 0;
+        assert!(config.validate().is_err());
+        let mut config = AuthConfig::default();
+        config.sessions.touch_interval_secs = config.sessions.idle_timeout_secs;
+        assert!(config.validate().is_err());
+        let mut config = AuthConfig::default();
+        config.sessions.absolute_timeout_secs = 60;
+        assert!(config.validate().is_err());
     }
 }

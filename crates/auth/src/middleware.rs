@@ -13,7 +13,7 @@ use superhero_http::{HttpError, Middleware, Next, Request, View};
 use crate::activity::{self, UserActivity};
 use crate::error::{ACCEPT_SIGNATURE, AuthError};
 use crate::service::AuthService;
-use crate::verify::{Authenticated, accept_signature};
+use crate::verify::{self, Authenticated, accept_signature};
 
 /// The middleware.
 pub struct SignedSession {
@@ -38,15 +38,31 @@ impl Middleware for SignedSession {
         next: Next<'_>,
     ) -> Result<(), HttpError> {
         let started = Instant::now();
-        // Read within the server's size and time limits; the digest check needs it.
-        let body = if request.has_body() {
+        let has_body = request.has_body();
+        let config = self.auth.config();
+        let inspected = verify::inspect(
+            request,
+            has_body,
+            self.auth.clock().now(),
+            config.signatures.window_secs,
+        );
+        let verified = match inspected {
+            Ok(inspected) => self.auth.check(inspected).await,
+            Err(error) => Err(error),
+        };
+        let verified = match verified {
+            Ok(verified) => verified,
+            Err(error) => return Err(reject(error, has_body)),
+        };
+        // Only a verified signature gets its body read (within the server's limits).
+        let body = if verified.needs_body() {
             request.body_bytes().await?
         } else {
             bytes::Bytes::new()
         };
-        let who = match self.auth.verify(request, &body).await {
+        let who = match self.auth.complete(verified, &body).await {
             Ok(who) => who,
-            Err(error) => return Err(reject(error, !body.is_empty())),
+            Err(error) => return Err(reject(error, has_body)),
         };
         request.extensions_mut().insert(who.clone());
         let result = next.run(request, view).await;

@@ -66,8 +66,9 @@ pub struct User {
 pub struct NewSession {
     /// The session id (the `keyid` of signatures): 256 random bits, base64url.
     pub session_id: String,
-    /// The `hmac-sha256` key: 32 random bytes, standard base64.
-    pub session_key: String,
+    /// The `hmac-sha256` key: 32 random bytes, standard base64; none (`null`) for a
+    /// session that registered an Ed25519 public key, which signs with that key only.
+    pub session_key: Option<String>,
     /// The user.
     pub user_id: String,
     /// When the session ends at the latest (RFC 3339).
@@ -200,12 +201,21 @@ impl AuthService {
             users::set_password_hash(&self.tables, &user.user_id, &hash).await?;
         }
         let session_id = Zeroizing::new(URL_SAFE_NO_PAD.encode(self.random_bytes()?));
-        let key = Zeroizing::new(self.random_bytes()?);
         let id_hash = sessions::id_hash(&session_id);
+        // A session with a public key signs with it only: the server then holds no
+        // secret that can sign for it.
+        let key = match public_key {
+            Some(_) => None,
+            None => Some(Zeroizing::new(self.random_bytes()?)),
+        };
+        let sealed_key = key
+            .as_ref()
+            .map(|key| self.sealer.seal(key.as_ref(), &id_hash))
+            .transpose()?;
         let now = self.clock.now();
         let expires = now + self.config.sessions.absolute();
         let record = SessionRecord {
-            sealed_key: self.sealer.seal(key.as_ref(), &id_hash)?,
+            sealed_key,
             id_hash,
             user_id: user.user_id.clone(),
             public_key: public_key.map(|k| k.to_vec()),
@@ -218,7 +228,7 @@ impl AuthService {
         tracing::info!(user_id = %user.user_id, "session started");
         Ok(NewSession {
             session_id: session_id.to_string(),
-            session_key: STANDARD.encode(key.as_ref()),
+            session_key: key.map(|key| STANDARD.encode(key.as_ref())),
             user_id: user.user_id,
             expires_at: expires.to_rfc3339(),
         })
@@ -344,6 +354,7 @@ async fn start_from(ctx: &ServiceContext, clock: Arc<dyn Clock>) -> Result<AuthS
         .get(CONFIG_KEY)
         .map_err(|e| settings(e.to_string()))?
         .unwrap_or_default();
+    config.validate().map_err(settings)?;
     let secret = match &config.secret {
         Some(secret) => secret.expose().to_owned(),
         None => ctx

@@ -11,8 +11,11 @@
 //!    `E_AUTH_SIGNATURE_NOT_YET_VALID`);
 //! 5. the session `keyid` exists, has not ended (`E_AUTH_SESSION_UNKNOWN`) and is within
 //!    its idle and absolute limits (`E_AUTH_SESSION_EXPIRED`);
-//! 6. the signature verifies with the session's key for `alg` (`E_AUTH_SIGNATURE_INVALID`);
-//! 7. the body matches `Content-Digest` (`E_AUTH_DIGEST_MISMATCH`);
+//! 6. the signature verifies with the session's key for `alg`: its HMAC key, or for a
+//!    session that registered an Ed25519 key, that key only (`E_AUTH_SIGNATURE_INVALID`);
+//!    a session found expired is ended, so no later setting revives it;
+//! 7. only now is the body read: it matches `Content-Digest`, all of its lines joined
+//!    as signed (`E_AUTH_DIGEST_MISMATCH`);
 //! 8. the nonce is new for this session (`E_AUTH_SIGNATURE_REPLAYED`), recorded in the
 //!    store until it can no longer be replayed; last-seen is touched at most every touch
 //!    interval.
@@ -49,128 +52,235 @@ pub struct Authenticated {
     pub session_expires: Timestamp,
 }
 
+/// What the signature of a request says, read from the request at once (so nothing
+/// borrows the request across an await): its session, algorithm, parameters, the
+/// signature base and value, and the `Content-Digest` it vouches for.
+#[derive(Debug, Clone)]
+pub struct Inspected {
+    keyid: String,
+    algorithm: Algorithm,
+    created: i64,
+    nonce: String,
+    base: String,
+    value: Vec<u8>,
+    /// The whole (joined) `Content-Digest` value, when the request has a body.
+    digest: Option<Vec<u8>>,
+}
+
+/// A request whose signature verified against a live session; its body and nonce are
+/// still to be checked ([`AuthService::complete`]).
+#[derive(Debug, Clone)]
+pub struct Verified {
+    who: Authenticated,
+    nonce: String,
+    created: i64,
+    digest: Option<Vec<u8>>,
+    last_seen_at: i64,
+}
+
+impl Verified {
+    /// Whether the body must be read for the digest check.
+    pub fn needs_body(&self) -> bool {
+        self.digest.is_some()
+    }
+}
+
+/// Steps 1 to 4: the request's one signature, its parameters, components and window,
+/// and its signature base. `has_body`: whether the request carries a body.
+pub fn inspect(
+    request: &Request,
+    has_body: bool,
+    now: Timestamp,
+    window_secs: u64,
+) -> Result<Inspected> {
+    let signature = single_signature(request)?;
+    let params = &signature.params;
+    let keyid = params.keyid.clone().ok_or(AuthError::SessionMissing)?;
+    let algorithm = params
+        .alg
+        .as_deref()
+        .ok_or_else(|| AuthError::invalid_signature("the alg parameter is required"))
+        .and_then(|name| {
+            Algorithm::from_name(name).ok_or_else(|| {
+                AuthError::invalid_signature(format!(
+                    "the algorithm {name:?} is not supported (hmac-sha256, ed25519)"
+                ))
+            })
+        })?;
+    let created = params
+        .created
+        .ok_or_else(|| AuthError::invalid_signature("the created parameter is required"))?;
+    let nonce = params
+        .nonce
+        .clone()
+        .ok_or_else(|| AuthError::invalid_signature("the nonce parameter is required"))?;
+
+    let has_body = has_body || request.headers().contains_key(CONTENT_DIGEST);
+    for name in REQUIRED
+        .iter()
+        .copied()
+        .chain(has_body.then_some(CONTENT_DIGEST))
+    {
+        if !signature.components.iter().any(|c| c.name() == name) {
+            return Err(AuthError::ComponentMissing {
+                component: name.to_owned(),
+            });
+        }
+    }
+
+    let now_secs = now.as_millis().div_euclid(1000);
+    let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
+    if created > now_secs.saturating_add(window) {
+        return Err(AuthError::SignatureNotYetValid);
+    }
+    if created < now_secs.saturating_sub(window)
+        || params.expires.is_some_and(|expires| expires < now_secs)
+    {
+        return Err(AuthError::SignatureExpired);
+    }
+
+    let parts = RequestParts::of(request);
+    let base = signature.base(&parts).map_err(signature_error)?;
+    // The digest checked is the value signed: every field line, joined (RFC 9421 §2.1),
+    // where a later member of the same name wins (RFC 8941).
+    let digest = has_body
+        .then(|| Component::Field(CONTENT_DIGEST.to_owned()).value(&parts))
+        .transpose()
+        .map_err(signature_error)?
+        .map(String::into_bytes);
+    Ok(Inspected {
+        keyid,
+        algorithm,
+        created,
+        nonce,
+        base,
+        value: signature.value,
+        digest,
+    })
+}
+
 impl AuthService {
     /// Checks `request`'s signature and session (see the module docs); `body` is the
-    /// request's whole body (empty when it has none).
+    /// request's whole body (empty when it has none). The middleware runs the steps
+    /// separately so the body is read only for a verified signature.
     pub async fn verify(&self, request: &mut Request, body: &[u8]) -> Result<Authenticated> {
-        let signature = single_signature(request)?;
-        let params = &signature.params;
-        let keyid = params.keyid.clone().ok_or(AuthError::SessionMissing)?;
-        let algorithm = params
-            .alg
-            .as_deref()
-            .ok_or_else(|| AuthError::invalid_signature("the alg parameter is required"))
-            .and_then(|name| {
-                Algorithm::from_name(name).ok_or_else(|| {
-                    AuthError::invalid_signature(format!(
-                        "the algorithm {name:?} is not supported (hmac-sha256, ed25519)"
-                    ))
-                })
-            })?;
-        let created = params
-            .created
-            .ok_or_else(|| AuthError::invalid_signature("the created parameter is required"))?;
-        let nonce = params
-            .nonce
-            .clone()
-            .ok_or_else(|| AuthError::invalid_signature("the nonce parameter is required"))?;
+        let inspected = inspect(
+            request,
+            !body.is_empty(),
+            self.clock().now(),
+            self.config().signatures.window_secs,
+        )?;
+        let verified = self.check(inspected).await?;
+        self.complete(verified, body).await
+    }
 
-        let has_body = !body.is_empty() || request.headers().contains_key(CONTENT_DIGEST);
-        for name in REQUIRED
-            .iter()
-            .copied()
-            .chain(has_body.then_some(CONTENT_DIGEST))
-        {
-            if !signature.components.iter().any(|c| c.name() == name) {
-                return Err(AuthError::ComponentMissing {
-                    component: name.to_owned(),
-                });
-            }
-        }
-
-        let now = self.clock().now();
-        let window = self.config().signatures.window_secs;
-        let now_secs = now.as_millis().div_euclid(1000);
-        let window_secs = i64::try_from(window).unwrap_or(i64::MAX);
-        if created > now_secs.saturating_add(window_secs) {
-            return Err(AuthError::SignatureNotYetValid);
-        }
-        if created < now_secs.saturating_sub(window_secs)
-            || params.expires.is_some_and(|expires| expires < now_secs)
-        {
-            return Err(AuthError::SignatureExpired);
-        }
-
-        let session_hash = sessions::id_hash(&keyid);
+    /// Steps 5 and 6: the session is live and the signature verifies with its key.
+    pub async fn check(&self, inspected: Inspected) -> Result<Verified> {
+        let session_hash = sessions::id_hash(&inspected.keyid);
         let session = self
             .sessions()
             .find(&session_hash)
             .await?
             .filter(|s| s.ended_at.is_none())
             .ok_or(AuthError::SessionUnknown)?;
-        let now_ms = now.as_millis();
+        let now_ms = self.clock().now().as_millis();
         let idle = duration_ms(self.config().sessions.idle());
         if now_ms >= session.expires_at || now_ms.saturating_sub(session.last_seen_at) > idle {
+            // Ended for good: raising the limits later does not revive it.
+            sessions::end(self.tables(), &session_hash, now_ms).await?;
             return Err(AuthError::SessionExpired);
         }
 
-        let key = match algorithm {
-            Algorithm::HmacSha256 => {
-                let secret = self.sealer().open(&session.sealed_key, &session.id_hash)?;
-                VerifyingKey::hmac(&secret)
+        let key = match (
+            inspected.algorithm,
+            &session.sealed_key,
+            &session.public_key,
+        ) {
+            (Algorithm::HmacSha256, Some(sealed), _) => {
+                match self.sealer().open(sealed, &session.id_hash) {
+                    Ok(secret) => VerifyingKey::hmac(&secret),
+                    Err(error) => {
+                        // Sealed under another secret (auth.secret rotated or differing
+                        // between nodes): the session cannot be used any more.
+                        warn_unopenable(&error);
+                        return Err(AuthError::SessionUnknown);
+                    }
+                }
             }
-            Algorithm::Ed25519 => {
-                let public = session.public_key.as_deref().ok_or_else(|| {
-                    AuthError::invalid_signature("this session registered no Ed25519 public key")
-                })?;
+            (Algorithm::Ed25519, _, Some(public)) => {
                 VerifyingKey::ed25519(public).map_err(signature_error)?
             }
+            (algorithm, _, _) => {
+                return Err(AuthError::invalid_signature(format!(
+                    "this session does not sign with {}",
+                    algorithm.name()
+                )));
+            }
         };
-        let base = signature
-            .base(&RequestParts::of(request))
-            .map_err(signature_error)?;
-        if !key.verify(base.as_bytes(), &signature.value) {
+        if !key.verify(inspected.base.as_bytes(), &inspected.value) {
             return Err(AuthError::invalid_signature(
                 "the signature does not verify",
             ));
         }
+        Ok(Verified {
+            who: Authenticated {
+                user_id: session.user_id,
+                session_hash,
+                algorithm: inspected.algorithm,
+                session_started: Timestamp::from_millis(session.created_at),
+                session_expires: Timestamp::from_millis(session.expires_at),
+            },
+            nonce: inspected.nonce,
+            created: inspected.created,
+            digest: inspected.digest,
+            last_seen_at: session.last_seen_at,
+        })
+    }
 
-        if has_body {
-            let field = request
-                .headers()
-                .get(CONTENT_DIGEST)
-                .map(|v| v.as_bytes().to_vec())
-                .unwrap_or_default();
-            digest::check(&field, body).map_err(|e| AuthError::DigestMismatch {
+    /// Steps 7 and 8: the body matches the digest, the nonce is new (and recorded), and
+    /// the session's last-seen is touched when due.
+    pub async fn complete(&self, verified: Verified, body: &[u8]) -> Result<Authenticated> {
+        if let Some(field) = &verified.digest {
+            digest::check(field, body).map_err(|e| AuthError::DigestMismatch {
                 reason: match e {
                     DigestError::Mismatch => "the body does not match its Content-Digest".into(),
                     other => other.to_string(),
                 },
             })?;
         }
-
-        let keep = duration_ms(keep_for(Duration::from_secs(window)));
-        let created_ms = created.saturating_mul(1000);
+        let window = Duration::from_secs(self.config().signatures.window_secs);
+        let keep = duration_ms(keep_for(window));
+        let created_ms = verified.created.saturating_mul(1000);
         let fresh = self
             .nonces()
-            .claim(&session_hash, &nonce, created_ms.saturating_add(keep))
+            .claim(
+                &verified.who.session_hash,
+                &verified.nonce,
+                created_ms.saturating_add(keep),
+            )
             .await?;
         if !fresh {
             return Err(AuthError::SignatureReplayed);
         }
+        let now_ms = self.clock().now().as_millis();
         let touch = duration_ms(Duration::from_secs(
             self.config().sessions.touch_interval_secs,
         ));
-        if now_ms.saturating_sub(session.last_seen_at) >= touch {
-            sessions::touch(self.tables(), &session_hash, now_ms).await?;
+        if now_ms.saturating_sub(verified.last_seen_at) >= touch {
+            sessions::touch(self.tables(), &verified.who.session_hash, now_ms).await?;
         }
-        Ok(Authenticated {
-            user_id: session.user_id,
-            session_hash,
-            algorithm,
-            session_started: Timestamp::from_millis(session.created_at),
-            session_expires: Timestamp::from_millis(session.expires_at),
-        })
+        Ok(verified.who)
+    }
+}
+
+/// Logs, once per process, that a session key cannot be opened.
+fn warn_unopenable(error: &AuthError) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            code = error.code(),
+            "a session key was sealed under another secret (was auth.secret changed?); such sessions are refused as unknown"
+        );
     }
 }
 

@@ -62,7 +62,7 @@ async fn concurrent_reads_of_one_session_all_find_it(backend: Backend) {
         let record = SessionRecord {
             id_hash: sessions::id_hash(id),
             user_id: user.into(),
-            sealed_key: vec![1; 60],
+            sealed_key: Some(vec![1; 60]),
             public_key: None,
             created_at: 1,
             last_seen_at: 1,

@@ -34,7 +34,7 @@ pub struct Session {
     pub user_id: String,
     /// The session id (the signatures' `keyid`).
     pub session_id: String,
-    /// The `hmac-sha256` key.
+    /// The `hmac-sha256` key (empty for an Ed25519 session).
     pub session_key: Vec<u8>,
     /// The whole answer.
     pub answer: serde_json::Value,
@@ -90,9 +90,10 @@ impl SignedClient {
                 .as_str()
                 .expect("session_id")
                 .to_owned(),
-            session_key: STANDARD
-                .decode(answer["session_key"].as_str().expect("session_key"))
-                .expect("base64"),
+            session_key: answer["session_key"]
+                .as_str()
+                .map(|key| STANDARD.decode(key).expect("base64"))
+                .unwrap_or_default(),
             answer,
         };
         let key = pair.unwrap_or_else(|| SigningKey::hmac(&session.session_key));

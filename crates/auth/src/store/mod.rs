@@ -48,6 +48,15 @@ pub async fn open(store: &SqlStore) -> Result<Tables> {
     Ok(tables)
 }
 
+/// The hex SHA-256 of `text`: how session ids and nonces are kept.
+pub fn sha256_hex(text: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A driver error as the crate's error.
 pub(crate) fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> crate::AuthError {
     move |error| superhero_eventflow::Error::from_sqlx(operation, error).into()

@@ -1,5 +1,7 @@
 //! `auth_nonce`: each (session, nonce) is claimed once, in the store, so a replay is
-//! refused by every worker and node. Concurrent claims are coalesced (group commit):
+//! refused by every worker and node. The row holds the SHA-256 of the nonce (hex), so
+//! what the client chose is compared byte for byte on every backend (no collation
+//! folds case or trailing spaces) and is never stored. Concurrent claims are coalesced (group commit):
 //! on SQLite and PostgreSQL one conflict-ignoring multi-row insert that returns the rows
 //! it inserted; on MySQL/MariaDB (no `RETURNING` on MySQL) one transaction of
 //! conflict-ignoring inserts. A claim whose row was not inserted found the nonce already
@@ -48,7 +50,7 @@ impl Nonces {
         self.claims
             .call(Claim {
                 session_hash: session_hash.to_owned(),
-                nonce: nonce.to_owned(),
+                nonce: super::sha256_hex(nonce),
                 expires_at_ms,
             })
             .await
@@ -113,22 +115,42 @@ async fn insert_one_by_one(tables: &Tables, batch: &[Claim]) -> Result<Vec<bool>
     Ok(fresh)
 }
 
-/// Deletes nonces that expired before `now_ms`; returns how many.
+/// The most nonces one pruning statement deletes, so the write lock is held briefly.
+const PRUNE_CHUNK: i64 = 5_000;
+
+/// Deletes nonces that expired before `now_ms`, a chunk per statement; returns how many.
 pub async fn prune(tables: &Tables, now_ms: i64) -> Result<u64> {
     const OP: &str = "prune nonces";
-    let mut write = tables.write(OP).await?;
-    let done = tables
-        .query("DELETE FROM auth_nonce WHERE expires_at < ?")
-        .bind(now_ms)
-        .execute(write.connection())
-        .await
-        .map_err(failed(OP))?;
-    write.commit().await?;
-    Ok(done.rows_affected())
+    let sql = match tables.backend() {
+        Backend::Sqlite => {
+            "DELETE FROM auth_nonce WHERE rowid IN (SELECT rowid FROM auth_nonce WHERE expires_at < ? LIMIT ?)"
+        }
+        Backend::Postgres => {
+            "DELETE FROM auth_nonce WHERE ctid IN (SELECT ctid FROM auth_nonce WHERE expires_at < ? LIMIT ?)"
+        }
+        Backend::MySql => "DELETE FROM auth_nonce WHERE expires_at < ? LIMIT ?",
+    };
+    let mut total = 0;
+    loop {
+        let lock = tables.lock().await;
+        let done = tables
+            .query(sql)
+            .bind(now_ms)
+            .bind(PRUNE_CHUNK)
+            .execute(tables.pool())
+            .await
+            .map_err(failed(OP))?;
+        drop(lock);
+        total += done.rows_affected();
+        if done.rows_affected() < PRUNE_CHUNK as u64 {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// How long a nonce must be kept after its signature was created: the window on both
 /// sides (a signature created up to a window ahead is accepted up to a window later).
 pub fn keep_for(window: Duration) -> Duration {
-    window * 2
+    window.saturating_mul(2)
 }

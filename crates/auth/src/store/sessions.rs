@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use ring::digest::{SHA256, digest};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 use superhero_core::CancellationToken;
@@ -28,8 +27,8 @@ pub struct SessionRecord {
     pub id_hash: String,
     /// Its user.
     pub user_id: String,
-    /// The sealed HMAC key.
-    pub sealed_key: Vec<u8>,
+    /// The sealed HMAC key; none for a session that signs with Ed25519.
+    pub sealed_key: Option<Vec<u8>>,
     /// The raw Ed25519 public key, when one was registered.
     pub public_key: Option<Vec<u8>>,
     /// Unix milliseconds.
@@ -54,11 +53,7 @@ impl std::fmt::Debug for SessionRecord {
 
 /// The hex SHA-256 of a session id: the row key, and what events may name.
 pub fn id_hash(session_id: &str) -> String {
-    digest(&SHA256, session_id.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(session_id)
 }
 
 /// Stores a new session.
