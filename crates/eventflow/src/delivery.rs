@@ -132,23 +132,26 @@ pub trait DeliveryStore: Send + Sync {
         max_deliveries: u32,
     ) -> Result<Option<Delivery>>;
 
-    /// Extends the lease `consumer` holds on an event; false when it does not hold it.
-    async fn renew_lease(&self, event_id: Uuid, consumer: &str, lease: Duration) -> Result<bool>;
+    /// Extends the lease of `delivery` to `lease` from now; false when that delivery no
+    /// longer holds the event (its lease lapsed and the event was claimed again, or it is
+    /// settled or parked).
+    async fn renew_lease(&self, delivery: &Delivery, lease: Duration) -> Result<bool>;
 
-    /// Records that `consumer` handled the event; final. False when `consumer` is not the
-    /// event's current consumer or the event is already settled or parked.
-    async fn succeed_delivery(&self, event_id: Uuid, consumer: &str) -> Result<bool>;
+    /// Records that `delivery` handled the event; final. False when that delivery no
+    /// longer holds the event: the outcome of an earlier delivery never settles a later
+    /// one.
+    async fn succeed_delivery(&self, delivery: &Delivery) -> Result<bool>;
 
     /// Settles an event that has no consumer, e.g. once a hub delivered it to its
     /// subscribers only. False when it is already settled or parked.
     async fn settle(&self, event_id: Uuid) -> Result<bool>;
 
-    /// Records that `consumer` failed to handle the event: it is parked when it has had
+    /// Records that `delivery` failed to handle the event: it is parked when it has had
     /// `max_deliveries` deliveries, otherwise it becomes claimable again at `retry_at`.
+    /// `NotHeld` when that delivery no longer holds the event.
     async fn fail_delivery(
         &self,
-        event_id: Uuid,
-        consumer: &str,
+        delivery: &Delivery,
         error: &str,
         retry_at: Timestamp,
         max_deliveries: u32,
@@ -221,13 +224,14 @@ pub trait DeliveryStore: Send + Sync {
         Ok(won)
     }
 
-    /// [`succeed_delivery`](Self::succeed_delivery) for many events at once: returns the
-    /// events whose success was recorded (the others were not held by `consumer`).
-    async fn succeed_deliveries(&self, event_ids: &[Uuid], consumer: &str) -> Result<Vec<Uuid>> {
+    /// [`succeed_delivery`](Self::succeed_delivery) for many deliveries at once: returns
+    /// the events whose success was recorded (the others were no longer held by their
+    /// delivery).
+    async fn succeed_deliveries(&self, deliveries: &[Delivery]) -> Result<Vec<Uuid>> {
         let mut done = Vec::new();
-        for &event_id in event_ids {
-            if self.succeed_delivery(event_id, consumer).await? {
-                done.push(event_id);
+        for delivery in deliveries {
+            if self.succeed_delivery(delivery).await? {
+                done.push(delivery.event_id);
             }
         }
         Ok(done)

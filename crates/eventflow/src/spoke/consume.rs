@@ -2,6 +2,12 @@
 //! it (one conditional update per batch, with a lease), runs the handler, and records the
 //! outcome: success (batched), or a failure that retries with backoff or parks the event
 //! after its last delivery. Only a spoke with a handler for the event ever claims it.
+//!
+//! While a handler runs, the spoke renews its lease every third of the lease, so a slow
+//! handler keeps its event; a killed spoke stops renewing, so its events come back when
+//! the lease lapses. Outcomes name their delivery (consumer and delivery number), so the
+//! outcome of a delivery whose lease lapsed never settles a later one, and a spoke never
+//! claims an event whose handler it is still running.
 
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
@@ -21,8 +27,24 @@ use crate::event::Event;
 /// What a handler did with one delivery.
 pub(crate) struct Outcome {
     event: Event,
-    deliveries: u32,
+    delivery: Delivery,
     result: Result<(), String>,
+}
+
+/// Keeps an event in the spoke's running set until dropped (the handler ended, or its
+/// task was dropped by a kill).
+struct Running {
+    set: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+    id: Uuid,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
+    }
 }
 
 /// Most outcomes recorded in one batch.
@@ -54,8 +76,14 @@ pub(crate) async fn dispatch(
         let mut runnable: Vec<(Event, Handler)> = Vec::with_capacity(batch.len());
         {
             let state = inner.state();
+            let running = inner
+                .running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for event in batch {
-                if !seen.insert(event.id) {
+                // Its handler still runs here (a redelivery after a lapsed lease): the
+                // running handler's outcome settles it, or its lease brings it back.
+                if running.contains(&event.id) || !seen.insert(event.id) {
                     continue;
                 }
                 // No handler (it was just removed): leave the event to its route lease.
@@ -73,21 +101,37 @@ pub(crate) async fn dispatch(
             None => continue,
         };
         for (event, handler) in runnable {
-            let Some(delivery) = claims.iter().find(|d| d.event_id == event.id) else {
+            let Some(delivery) = claims.iter().find(|d| d.event_id == event.id).cloned() else {
                 continue;
             };
-            let deliveries = delivery.deliveries;
             let Ok(permit) = inner.handler_slots.clone().acquire_owned().await else {
                 return;
             };
+            inner
+                .running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(event.id);
+            let running = Running {
+                set: inner.running.clone(),
+                id: event.id,
+            };
             let outcomes = outcomes.clone();
             let killed = inner.killed.clone();
+            let store = inner.store.clone();
             inner.handlers.spawn(
                 async move {
                     let run = AssertUnwindSafe(handler(event.clone())).catch_unwind();
-                    let result = tokio::select! {
-                        () = killed.cancelled() => return,
-                        result = run => result,
+                    tokio::pin!(run);
+                    let renewing = renew_while_running(store, delivery.clone(), lease);
+                    tokio::pin!(renewing);
+                    let mut renewing_done = false;
+                    let result = loop {
+                        tokio::select! {
+                            () = killed.cancelled() => return,
+                            result = &mut run => break result,
+                            () = &mut renewing, if !renewing_done => renewing_done = true,
+                        }
                     };
                     let result = match result {
                         Ok(Ok(())) => Ok(()),
@@ -98,13 +142,38 @@ pub(crate) async fn dispatch(
                     };
                     let _ = outcomes.send(Outcome {
                         event,
-                        deliveries,
+                        delivery,
                         result,
                     });
+                    drop(running);
                     drop(permit);
                 }
                 .instrument_in(&inner.span),
             );
+        }
+    }
+}
+
+/// Renews `delivery`'s lease every third of `lease` until the delivery no longer holds
+/// the event (then it returns); store errors are retried at the next tick.
+async fn renew_while_running(
+    store: Arc<dyn crate::store::EventStore>,
+    delivery: Delivery,
+    lease: Duration,
+) {
+    let every = (lease / 3).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(every).await;
+        match store.renew_lease(&delivery, lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(event = %delivery.event_id, delivery = delivery.deliveries,
+                    "the lease of a running handler could not be renewed; the event may be handled again");
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(code = error.code(), %error, "renewing a lease failed; retrying");
+            }
         }
     }
 }
@@ -157,15 +226,16 @@ pub(crate) async fn complete(
 }
 
 async fn record_successes(inner: &SpokeInner, succeeded: &[Outcome]) {
-    let ids: Vec<Uuid> = succeeded.iter().map(|o| o.event.id).collect();
+    let deliveries: Vec<Delivery> = succeeded.iter().map(|o| o.delivery.clone()).collect();
     for attempt in 0..5u64 {
-        match inner.store.succeed_deliveries(&ids, &inner.id).await {
+        match inner.store.succeed_deliveries(&deliveries).await {
             Ok(recorded) => {
-                if recorded.len() < ids.len() {
+                if recorded.len() < deliveries.len() {
                     let recorded: HashSet<Uuid> = recorded.into_iter().collect();
                     for outcome in succeeded.iter().filter(|o| !recorded.contains(&o.event.id)) {
                         tracing::warn!(event = %outcome.event.id, domain = %outcome.event.domain, name = %outcome.event.name,
-                            "handled, but the lease had lapsed and another consumer claimed the event; it may be handled again");
+                            delivery = outcome.delivery.deliveries,
+                            "handled, but this delivery's lease had lapsed and the event was claimed again; it may be handled again");
                     }
                 }
                 return;
@@ -174,7 +244,7 @@ async fn record_successes(inner: &SpokeInner, succeeded: &[Outcome]) {
                 tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
             }
             Err(error) => {
-                tracing::error!(code = error.code(), %error, events = ids.len(),
+                tracing::error!(code = error.code(), %error, events = deliveries.len(),
                     "could not record successes; the events are redelivered after their lease");
                 return;
             }
@@ -185,20 +255,15 @@ async fn record_successes(inner: &SpokeInner, succeeded: &[Outcome]) {
 async fn record_failure(inner: &SpokeInner, outcome: Outcome) {
     let Outcome {
         event,
-        deliveries,
+        delivery,
         result,
     } = outcome;
+    let deliveries = delivery.deliveries;
     let reason = result.err().unwrap_or_default();
     let retry_at = Timestamp::now() + inner.config.retry_delay(deliveries);
     match inner
         .store
-        .fail_delivery(
-            event.id,
-            &inner.id,
-            &reason,
-            retry_at,
-            inner.config.max_deliveries,
-        )
+        .fail_delivery(&delivery, &reason, retry_at, inner.config.max_deliveries)
         .await
     {
         Ok(FailOutcome::Retry { at }) => {
@@ -210,8 +275,8 @@ async fn record_failure(inner: &SpokeInner, outcome: Outcome) {
                 deliveries, error = %reason, "consumer failed on the last delivery; the event is parked");
         }
         Ok(FailOutcome::NotHeld) => {
-            tracing::warn!(event = %event.id, error = %reason,
-                "consumer failed after its lease had lapsed; another consumer has the event");
+            tracing::warn!(event = %event.id, delivery = deliveries, error = %reason,
+                "consumer failed after this delivery's lease had lapsed; the failure is not recorded");
         }
         Err(error) => {
             tracing::error!(code = error.code(), %error, event = %event.id,

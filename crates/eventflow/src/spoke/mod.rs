@@ -114,6 +114,8 @@ pub(crate) struct SpokeInner {
     pub(crate) deliveries: mpsc::UnboundedSender<Event>,
     pub(crate) syncs: Mutex<HashMap<u64, oneshot::Sender<()>>>,
     pub(crate) handler_slots: Arc<Semaphore>,
+    /// Events whose handler runs in this spoke now: never claimed a second time here.
+    pub(crate) running: Arc<Mutex<std::collections::HashSet<Uuid>>>,
     /// Stops connections and the registry poll.
     pub(crate) token: CancellationToken,
     /// Stops claiming deliveries.
@@ -222,6 +224,7 @@ impl Spoke {
         let inner = Arc::new(SpokeInner {
             id,
             handler_slots: Arc::new(Semaphore::new(config.concurrency)),
+            running: Arc::default(),
             config,
             store,
             authority,

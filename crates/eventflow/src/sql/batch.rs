@@ -7,6 +7,7 @@
 //! transaction, `SELECT … FOR UPDATE` of the rows that meet the condition and an `UPDATE`
 //! of exactly those, so the result is as exact.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sqlx::{Any, Transaction};
@@ -256,25 +257,40 @@ impl SqlStore {
             .collect()
     }
 
+    /// One batched update per (consumer, delivery number): a delivery's success applies
+    /// only while it still holds the event. Batches nearly always share both.
     pub(super) async fn succeed_deliveries_batch(
         &self,
-        event_ids: &[Uuid],
-        consumer: &str,
+        deliveries: &[Delivery],
     ) -> Result<Vec<Uuid>> {
         const UPDATE: BatchUpdate = BatchUpdate {
             operation: "record successful deliveries",
             set: "succeeded_at = ?, lease_until = NULL",
-            condition: "consumer = ? AND lease_until IS NOT NULL AND succeeded_at IS NULL \
-                        AND parked_at IS NULL",
+            condition: "consumer = ? AND deliveries = ? AND lease_until IS NOT NULL \
+                        AND succeeded_at IS NULL AND parked_at IS NULL",
             returning: "deliveries",
             mysql_single_set: "succeeded_at = ?, lease_until = NULL, deliveries = LAST_INSERT_ID(deliveries)",
         };
+        let mut groups: BTreeMap<(&str, u32), Vec<Uuid>> = BTreeMap::new();
+        for delivery in deliveries {
+            groups
+                .entry((delivery.consumer.as_str(), delivery.deliveries))
+                .or_default()
+                .push(delivery.event_id);
+        }
         let set = [Bind::Int(self.now().as_millis())];
-        let condition = [Bind::Text(consumer.to_owned())];
-        let won = self
-            .batch_update(&UPDATE, event_ids, &set, &condition, |d| d)
-            .await?;
-        Ok(won.into_iter().map(|(id, _)| id).collect())
+        let mut done = Vec::with_capacity(deliveries.len());
+        for ((consumer, number), ids) in groups {
+            let condition = [
+                Bind::Text(consumer.to_owned()),
+                Bind::Int(i64::from(number)),
+            ];
+            let won = self
+                .batch_update(&UPDATE, &ids, &set, &condition, |d| d)
+                .await?;
+            done.extend(won.into_iter().map(|(id, _)| id));
+        }
+        Ok(done)
     }
 
     pub(super) async fn settle_many_batch(&self, event_ids: &[Uuid]) -> Result<u64> {

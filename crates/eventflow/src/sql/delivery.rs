@@ -216,29 +216,31 @@ impl DeliveryStore for SqlStore {
         }))
     }
 
-    async fn renew_lease(&self, event_id: Uuid, consumer: &str, lease: Duration) -> Result<bool> {
+    async fn renew_lease(&self, delivery: &Delivery, lease: Duration) -> Result<bool> {
         let now = self.now();
         let query = sqlx::query(self.sql(
             "UPDATE eventflow_published SET lease_until = ? \
-             WHERE event_id = ? AND consumer = ? AND lease_until IS NOT NULL \
+             WHERE event_id = ? AND consumer = ? AND deliveries = ? AND lease_until IS NOT NULL \
              AND succeeded_at IS NULL AND parked_at IS NULL",
         ))
         .bind(lease_end(now, lease))
-        .bind(event_id.to_string())
-        .bind(consumer);
+        .bind(delivery.event_id.to_string())
+        .bind(delivery.consumer.as_str())
+        .bind(i64::from(delivery.deliveries));
         self.one_row(query, "renew a delivery lease").await
     }
 
-    async fn succeed_delivery(&self, event_id: Uuid, consumer: &str) -> Result<bool> {
+    async fn succeed_delivery(&self, delivery: &Delivery) -> Result<bool> {
         let now = self.now();
         let query = sqlx::query(self.sql(
             "UPDATE eventflow_published SET succeeded_at = ?, lease_until = NULL \
-             WHERE event_id = ? AND consumer = ? AND lease_until IS NOT NULL \
+             WHERE event_id = ? AND consumer = ? AND deliveries = ? AND lease_until IS NOT NULL \
              AND succeeded_at IS NULL AND parked_at IS NULL",
         ))
         .bind(now.as_millis())
-        .bind(event_id.to_string())
-        .bind(consumer);
+        .bind(delivery.event_id.to_string())
+        .bind(delivery.consumer.as_str())
+        .bind(i64::from(delivery.deliveries));
         self.one_row(query, "record a successful delivery").await
     }
 
@@ -255,22 +257,21 @@ impl DeliveryStore for SqlStore {
 
     async fn fail_delivery(
         &self,
-        event_id: Uuid,
-        consumer: &str,
+        delivery: &Delivery,
         error: &str,
         retry_at: Timestamp,
         max_deliveries: u32,
     ) -> Result<FailOutcome> {
         const OP: &str = "record a failed delivery";
         let now = self.now();
-        let id = event_id.to_string();
+        let id = delivery.event_id.to_string();
         // No assignment reads a column assigned before it (MySQL evaluates SET left to right).
         let gate = self.write_gate().await;
         let failed = sqlx::query(self.sql(
             "UPDATE eventflow_published SET \
              parked_at = CASE WHEN deliveries >= ? THEN ? ELSE NULL END, \
              failed_at = ?, last_error = ?, lease_until = NULL, hub_lease_until = NULL, available_at = ? \
-             WHERE event_id = ? AND consumer = ? AND lease_until IS NOT NULL \
+             WHERE event_id = ? AND consumer = ? AND deliveries = ? AND lease_until IS NOT NULL \
              AND succeeded_at IS NULL AND parked_at IS NULL",
         ))
         .bind(max(max_deliveries))
@@ -279,7 +280,8 @@ impl DeliveryStore for SqlStore {
         .bind(error)
         .bind(retry_at.as_millis())
         .bind(id.as_str())
-        .bind(consumer)
+        .bind(delivery.consumer.as_str())
+        .bind(i64::from(delivery.deliveries))
         .execute(self.pool())
         .await
         .context(OP)?;
@@ -422,8 +424,8 @@ impl DeliveryStore for SqlStore {
             .await
     }
 
-    async fn succeed_deliveries(&self, event_ids: &[Uuid], consumer: &str) -> Result<Vec<Uuid>> {
-        self.succeed_deliveries_batch(event_ids, consumer).await
+    async fn succeed_deliveries(&self, deliveries: &[Delivery]) -> Result<Vec<Uuid>> {
+        self.succeed_deliveries_batch(deliveries).await
     }
 
     async fn settle_many(&self, event_ids: &[Uuid]) -> Result<u64> {

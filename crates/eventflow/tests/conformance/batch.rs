@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use superhero_eventflow::{AppendRequest, DeliveryStore, EventLog, NewEvent};
+use superhero_eventflow::{AppendRequest, Delivery, DeliveryStore, EventLog, NewEvent};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -108,17 +108,23 @@ async fn batched_successes_are_recorded_only_for_the_lease_holder(h: &Harness) {
     let a = s.claim_deliveries(&ids[..3], "a", LEASE, 5).await.unwrap();
     let b = s.claim_deliveries(&ids[3..], "b", LEASE, 5).await.unwrap();
     assert_eq!((a.len(), b.len()), (3, 3));
-    let recorded = s.succeed_deliveries(&ids, "a").await.unwrap();
+    // Each consumer reports all six, as if it held them: only its own are recorded.
+    let as_a: Vec<_> = a
+        .iter()
+        .chain(&b)
+        .map(|d| Delivery {
+            consumer: "a".into(),
+            ..d.clone()
+        })
+        .collect();
+    let recorded = s.succeed_deliveries(&as_a).await.unwrap();
     let mut recorded_sorted = recorded.clone();
     recorded_sorted.sort();
     let mut expected = ids[..3].to_vec();
     expected.sort();
     assert_eq!(recorded_sorted, expected);
     assert!(
-        s.succeed_deliveries(&ids[..3], "a")
-            .await
-            .unwrap()
-            .is_empty(),
+        s.succeed_deliveries(&a).await.unwrap().is_empty(),
         "only once"
     );
     for id in &ids[..3] {
@@ -138,8 +144,12 @@ async fn batched_successes_are_recorded_only_for_the_lease_holder(h: &Harness) {
 async fn settle_many_settles_open_events_only(h: &Harness) {
     let s = &h.store;
     let ids = publish_many(h, 4).await;
-    s.claim_delivery(ids[0], "a", LEASE, 5).await.unwrap();
-    assert!(s.succeed_delivery(ids[0], "a").await.unwrap());
+    let claim = s
+        .claim_delivery(ids[0], "a", LEASE, 5)
+        .await
+        .unwrap()
+        .expect("claim");
+    assert!(s.succeed_delivery(&claim).await.unwrap());
     assert_eq!(s.settle_many(&ids).await.unwrap(), 3);
     assert_eq!(s.settle_many(&ids).await.unwrap(), 0);
     assert!(
@@ -183,7 +193,14 @@ async fn single_event_batches_behave_like_larger_ones(h: &Harness) {
             .unwrap()
             .is_empty()
     );
-    assert!(s.succeed_deliveries(&ids, "b").await.unwrap().is_empty());
-    assert_eq!(s.succeed_deliveries(&ids, "a").await.unwrap(), ids);
-    assert!(s.succeed_deliveries(&ids, "a").await.unwrap().is_empty());
+    let as_b: Vec<_> = claimed
+        .iter()
+        .map(|d| Delivery {
+            consumer: "b".into(),
+            ..d.clone()
+        })
+        .collect();
+    assert!(s.succeed_deliveries(&as_b).await.unwrap().is_empty());
+    assert_eq!(s.succeed_deliveries(&claimed).await.unwrap(), ids);
+    assert!(s.succeed_deliveries(&claimed).await.unwrap().is_empty());
 }

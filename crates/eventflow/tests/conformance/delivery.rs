@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use superhero_eventflow::{AppendRequest, DeliveryStore, EventLog, FailOutcome, NewEvent};
+use superhero_eventflow::{
+    AppendRequest, Delivery, DeliveryStore, EventLog, FailOutcome, NewEvent,
+};
 
 use crate::common::Harness;
 
@@ -13,6 +15,7 @@ superhero_testkit::each_backend!(
     publish_writes_the_event_and_its_publication_in_one_transaction,
     lease_expiry_makes_an_event_claimable_again_and_counts_deliveries,
     success_is_final_and_only_the_lease_holder_can_report_it,
+    an_earlier_deliverys_outcome_never_settles_a_later_one,
     failure_retries_after_backoff_then_parks_after_max_deliveries,
     parked_events_are_listed_in_chunks_and_replayed,
     park_exhausted_parks_events_whose_last_lease_expired,
@@ -85,11 +88,11 @@ async fn lease_expiry_makes_an_event_claimable_again_and_counts_deliveries(h: &H
         "lease still holds"
     );
     assert!(
-        s.renew_lease(event.id, "a", LEASE).await.unwrap(),
+        s.renew_lease(&first, LEASE).await.unwrap(),
         "a extends its lease"
     );
     assert!(
-        !s.renew_lease(event.id, "b", LEASE).await.unwrap(),
+        !s.renew_lease(&held(event.id, "b", 1), LEASE).await.unwrap(),
         "b holds nothing"
     );
     h.advance(LEASE);
@@ -100,10 +103,65 @@ async fn lease_expiry_makes_an_event_claimable_again_and_counts_deliveries(h: &H
         .expect("expired: b wins");
     assert_eq!(second.deliveries, 2);
     assert!(
-        !s.succeed_delivery(event.id, "a").await.unwrap(),
+        !s.succeed_delivery(&first).await.unwrap(),
         "a lost the event with its lease"
     );
-    assert!(s.succeed_delivery(event.id, "b").await.unwrap());
+    assert!(s.succeed_delivery(&second).await.unwrap());
+}
+
+/// A delivery as a consumer would name it, whether or not it holds the event.
+fn held(event_id: uuid::Uuid, consumer: &str, deliveries: u32) -> Delivery {
+    Delivery {
+        event_id,
+        consumer: consumer.into(),
+        deliveries,
+        lease_until: superhero_eventflow::Timestamp::EPOCH,
+    }
+}
+
+async fn an_earlier_deliverys_outcome_never_settles_a_later_one(h: &Harness) {
+    let s = &h.store;
+    let lease = Duration::from_millis(300);
+    let event = s
+        .publish(NewEvent::new("d", "p", "n"), "spoke")
+        .await
+        .unwrap();
+    let first = s
+        .claim_delivery(event.id, "a", lease, 2)
+        .await
+        .unwrap()
+        .expect("delivery 1");
+    h.advance(lease + Duration::from_millis(1));
+    let second = s
+        .claim_delivery(event.id, "a", lease, 2)
+        .await
+        .unwrap()
+        .expect("the same consumer claims it again after the lapse: delivery 2");
+    assert_eq!((first.deliveries, second.deliveries), (1, 2));
+    assert_eq!(
+        s.fail_delivery(&first, "late failure of delivery 1", h.now(), 2)
+            .await
+            .unwrap(),
+        FailOutcome::NotHeld,
+        "delivery 1's failure is refused"
+    );
+    assert!(
+        !s.renew_lease(&first, lease).await.unwrap(),
+        "and so is its renewal"
+    );
+    assert!(
+        !s.succeed_deliveries(std::slice::from_ref(&first))
+            .await
+            .unwrap()
+            .contains(&event.id)
+    );
+    assert!(
+        s.succeed_delivery(&second).await.unwrap(),
+        "delivery 2 succeeds"
+    );
+    let publication = s.publication(event.id).await.unwrap().expect("row");
+    assert!(publication.succeeded_at.is_some() && publication.parked_at.is_none());
+    assert!(publication.failed_at.is_none());
 }
 
 async fn success_is_final_and_only_the_lease_holder_can_report_it(h: &Harness) {
@@ -113,19 +171,17 @@ async fn success_is_final_and_only_the_lease_holder_can_report_it(h: &Harness) {
         .await
         .unwrap();
     assert!(
-        !s.succeed_delivery(event.id, "a").await.unwrap(),
+        !s.succeed_delivery(&held(event.id, "a", 1)).await.unwrap(),
         "nobody claimed it yet"
     );
-    s.claim_delivery(event.id, "a", LEASE, 5)
+    let claim = s
+        .claim_delivery(event.id, "a", LEASE, 5)
         .await
         .unwrap()
         .expect("claimed");
-    assert!(!s.succeed_delivery(event.id, "b").await.unwrap());
-    assert!(s.succeed_delivery(event.id, "a").await.unwrap());
-    assert!(
-        !s.succeed_delivery(event.id, "a").await.unwrap(),
-        "only once"
-    );
+    assert!(!s.succeed_delivery(&held(event.id, "b", 1)).await.unwrap());
+    assert!(s.succeed_delivery(&claim).await.unwrap());
+    assert!(!s.succeed_delivery(&claim).await.unwrap(), "only once");
     h.advance(LEASE * 2);
     assert!(
         s.claim_delivery(event.id, "b", LEASE, 5)
@@ -134,10 +190,7 @@ async fn success_is_final_and_only_the_lease_holder_can_report_it(h: &Harness) {
             .is_none(),
         "settled for good"
     );
-    let outcome = s
-        .fail_delivery(event.id, "a", "late", h.now(), 5)
-        .await
-        .unwrap();
+    let outcome = s.fail_delivery(&claim, "late", h.now(), 5).await.unwrap();
     assert_eq!(outcome, FailOutcome::NotHeld);
     let publication = s.publication(event.id).await.unwrap().expect("row");
     assert_eq!(publication.succeeded_at, Some(h.now() - LEASE * 2));
@@ -159,7 +212,7 @@ async fn failure_retries_after_backoff_then_parks_after_max_deliveries(h: &Harne
         assert_eq!(claimed.deliveries, attempt);
         let retry_at = h.now() + Duration::from_secs(u64::from(attempt));
         let outcome = s
-            .fail_delivery(event.id, "a", "boom", retry_at, 3)
+            .fail_delivery(&claimed, "boom", retry_at, 3)
             .await
             .unwrap();
         if attempt < 3 {
@@ -198,12 +251,13 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
             .publish(NewEvent::new("d", format!("p{i}"), "n"), "spoke")
             .await
             .unwrap();
-        s.claim_delivery(event.id, "a", LEASE, 1)
+        let claim = s
+            .claim_delivery(event.id, "a", LEASE, 1)
             .await
             .unwrap()
             .expect("claim");
         let outcome = s
-            .fail_delivery(event.id, "a", &format!("error {i}"), h.now(), 1)
+            .fail_delivery(&claim, &format!("error {i}"), h.now(), 1)
             .await
             .unwrap();
         assert_eq!(outcome, FailOutcome::Parked);
@@ -362,11 +416,12 @@ async fn pending_deliveries_lists_what_needs_routing_now(h: &Harness) {
         .await
         .unwrap()
         .expect("claim");
-    s.claim_delivery(done.id, "a", LEASE, 5)
+    let claim = s
+        .claim_delivery(done.id, "a", LEASE, 5)
         .await
         .unwrap()
         .expect("claim");
-    assert!(s.succeed_delivery(done.id, "a").await.unwrap());
+    assert!(s.succeed_delivery(&claim).await.unwrap());
 
     let names = |refs: Vec<superhero_eventflow::EventRef>| {
         refs.into_iter().map(|r| r.name).collect::<Vec<_>>()

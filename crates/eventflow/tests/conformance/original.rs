@@ -64,24 +64,22 @@ async fn original_db_suite(h: &Harness) {
             .await
             .unwrap()
     );
-    assert!(
-        s.claim_delivery(published, "spoke-1", Duration::from_secs(5), 3)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(s.succeed_delivery(published, "spoke-1").await.unwrap());
+    let claim = s
+        .claim_delivery(published, "spoke-1", Duration::from_secs(5), 3)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(s.succeed_delivery(&claim).await.unwrap());
     // Failed and orphan, on events of their own (a settled event takes no other outcome).
     let failing = s.publish(event.clone(), "spoke-1").await.unwrap().id;
-    assert!(
-        s.claim_delivery(failing, "spoke-1", Duration::from_secs(5), 3)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    let claim = s
+        .claim_delivery(failing, "spoke-1", Duration::from_secs(5), 3)
+        .await
+        .unwrap()
+        .expect("claimed");
     let retry_at = h.now();
     assert!(matches!(
-        s.fail_delivery(failing, "spoke-1", "failed", retry_at, 3)
+        s.fail_delivery(&claim, "failed", retry_at, 3)
             .await
             .unwrap(),
         superhero_eventflow::FailOutcome::Retry { .. }

@@ -15,6 +15,8 @@ use crate::common::cluster::{Cluster, connected, eventually, hub_config, spoke_c
 superhero_testkit::each_backend!(
     publish_reaches_every_subscriber,
     announced_events_reach_subscribers_once_and_never_a_consumer,
+    a_handler_slower_than_its_lease_keeps_the_event_and_runs_once,
+    a_slow_failing_first_attempt_then_a_success_settles_the_event_with_two_runs,
     consume_with_three_spokes_handles_5000_events_exactly_once,
     an_erroring_consumer_is_retried_and_succeeds,
     a_consumer_killed_mid_handling_is_redelivered_to_another_spoke,
@@ -85,6 +87,122 @@ async fn announced_events_reach_subscribers_once_and_never_a_consumer(db: Db) {
         spoke.shutdown().await;
     }
     hub.shutdown().await;
+}
+
+async fn a_handler_slower_than_its_lease_keeps_the_event_and_runs_once(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    let config = SpokeConfig {
+        lease_ms: 1_000,
+        ..spoke_config()
+    };
+    let runs = Arc::new(AtomicU32::new(0));
+    let mut consumers = Vec::new();
+    for _ in 0..2 {
+        let spoke = cluster.spoke_with(config.clone()).await;
+        let runs = runs.clone();
+        spoke
+            .consume("slow", "job", move |_event| {
+                let runs = runs.clone();
+                async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    // Three leases long: the lease is renewed while it runs.
+                    tokio::time::sleep(Duration::from_millis(3_000)).await;
+                    Ok(())
+                }
+            })
+            .unwrap();
+        connected(&spoke, 1).await;
+        consumers.push(spoke);
+    }
+    let publisher = cluster.spoke().await;
+    connected(&publisher, 1).await;
+    let id = publisher
+        .publish(NewEvent::new("slow", "j-1", "job"))
+        .await
+        .unwrap()
+        .id;
+    eventually(WITHIN, "the slow job succeeds", || async {
+        cluster
+            .store
+            .publication(id)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.succeeded_at.is_some())
+    })
+    .await;
+    // Give a wrongful redelivery time to show.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "handled once");
+    let publication = cluster.store.publication(id).await.unwrap().unwrap();
+    assert_eq!(publication.deliveries, 1);
+    for spoke in consumers.into_iter().chain([publisher]) {
+        spoke.shutdown().await;
+    }
+    hub.shutdown().await;
+}
+
+async fn a_slow_failing_first_attempt_then_a_success_settles_the_event_with_two_runs(db: Db) {
+    for max_deliveries in [2, 3] {
+        let cluster = Cluster::new(db).await;
+        let hub = cluster
+            .hub_with(HubConfig {
+                max_deliveries,
+                ..hub_config()
+            })
+            .await;
+        let spoke = cluster
+            .spoke_with(SpokeConfig {
+                lease_ms: 1_500,
+                max_deliveries,
+                ..spoke_config()
+            })
+            .await;
+        let runs = Arc::new(AtomicU32::new(0));
+        let counter = runs.clone();
+        spoke
+            .consume("flaky", "job", move |_event| {
+                let runs = counter.clone();
+                async move {
+                    if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                        tokio::time::sleep(Duration::from_millis(2_500)).await;
+                        Err("the first attempt fails".into())
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(1_200)).await;
+                        Ok(())
+                    }
+                }
+            })
+            .unwrap();
+        connected(&spoke, 1).await;
+        let id = spoke
+            .publish(NewEvent::new("flaky", "j-1", "job"))
+            .await
+            .unwrap()
+            .id;
+        eventually(WITHIN, "the job is settled", || async {
+            cluster
+                .store
+                .publication(id)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.succeeded_at.is_some() || p.parked_at.is_some())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(2_000)).await;
+        let publication = cluster.store.publication(id).await.unwrap().unwrap();
+        assert!(
+            publication.succeeded_at.is_some() && publication.parked_at.is_none(),
+            "max {max_deliveries}: succeeded, not parked: {publication:?}"
+        );
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "max {max_deliveries}: run twice"
+        );
+        spoke.shutdown().await;
+        hub.shutdown().await;
+    }
 }
 
 async fn publish_reaches_every_subscriber(db: Db) {
