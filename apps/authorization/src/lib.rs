@@ -38,6 +38,7 @@ pub const APP: App = App {
     register,
     wiring,
     panel: None,
+    rebuild: None,
 };
 
 fn register(registry: &mut Registry) {

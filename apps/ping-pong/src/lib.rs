@@ -31,4 +31,5 @@ pub const APP: App = App {
     register: ping::respond::register,
     wiring: || ping::respond::wire(Wiring::new()),
     panel: None,
+    rebuild: None,
 };

@@ -160,11 +160,33 @@ pub struct Received<P> {
 impl<P> Received<P> {
     /// The reply to this event: an event of `outcome` for the same process, with this
     /// event's id as its `rid`, which is what [`crate::AsyncCommand`] waits for.
+    ///
+    /// Its id is [`reply_id`] of this event and the outcome, the same each time: a
+    /// handler that runs again for a redelivered event publishes the same event, which
+    /// the store keeps once (appending an id again returns the first append).
     pub fn reply<R: Serialize>(&self, outcome: EventType<R>, payload: &R) -> Result<NewEvent> {
         Ok(outcome
             .event(self.event.pid.clone(), payload)?
-            .with_rid(self.event.id))
+            .with_rid(self.event.id)
+            .with_id(reply_id(&self.event, outcome.key())))
     }
+}
+
+/// The id of the reply `outcome` to `request`: a UUIDv7 whose time is the request's
+/// and whose other bits are the SHA-256 of the request's id and the outcome's domain and
+/// name, so it is the same however often it is computed.
+pub fn reply_id(request: &Event, outcome: EventKey) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(request.id.as_bytes());
+    hash.update(outcome.domain.as_bytes());
+    hash.update([0]);
+    hash.update(outcome.name.as_bytes());
+    let digest = hash.finalize();
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(request.timestamp.as_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
 }
 
 /// The payload of an outcome event that refuses a request: a stable code for programs,
@@ -254,6 +276,28 @@ mod tests {
         assert!(text.contains("order › order-placed"), "{text}");
         assert!(text.contains("Placed"), "{text}");
         assert!(text.contains("lines[0]"), "{text}");
+    }
+
+    #[test]
+    fn a_reply_has_the_same_v7_id_each_time_and_another_per_outcome() {
+        let request = stored("order-placed", json!({"total": 5, "lines": []}));
+        let received = PLACED.receive(request.clone()).unwrap();
+        const PAID: EventType<Placed> = EventType::new("order", "order-paid");
+        const SHIPPED: EventType<Placed> = EventType::new("order", "order-shipped");
+        let payload = Placed {
+            total: 5,
+            lines: vec![],
+        };
+        let first = received.reply(PAID, &payload).unwrap();
+        let again = received.reply(PAID, &payload).unwrap();
+        let other = received.reply(SHIPPED, &payload).unwrap();
+        assert_eq!(first.id, again.id);
+        assert_ne!(first.id, other.id);
+        assert_eq!(first.rid, Some(request.id));
+        let id = first.id.unwrap();
+        assert_eq!(id.get_version_num(), 7);
+        let later = stored("order-placed", json!({"total": 5, "lines": []}));
+        assert_ne!(reply_id(&later, PAID.key()), id, "another request");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!     register: |_registry| {},
 //!     wiring: || Wiring::new().service("hello-app/greeter"),
 //!     panel: None,
+//!     rebuild: None,
 //! };
 //! let config = APP.configure(superhero_core::Config::builder()).env_vars([]).build()?;
 //! assert_eq!(config.find("locator/hello-app\\/greeter"), Some(&serde_json::json!(true)));
@@ -39,6 +40,9 @@ pub struct App {
     pub wiring: fn() -> Wiring,
     /// What the app adds to the demo's browser page, if anything.
     pub panel: Option<Panel>,
+    /// Rebuilds the app's read models from the event-log (`superhero rebuild <name>`),
+    /// if it keeps any.
+    pub rebuild: Option<crate::read_model::Rebuild>,
 }
 
 impl App {

@@ -12,6 +12,7 @@
 //! | [`handlers`] | [`Handlers`]: a consumer service of typed handlers |
 //! | [`command`] | [`AsyncCommand`]: publish → wait → 201 / 422 / 202 + `Location` |
 //! | [`idempotency`] | `Idempotency-Key` for POST routes, kept in the store |
+//! | [`read_model`] | rebuilding read models from the event-log ([`read_model::Replay`], `superhero rebuild`) |
 //! | [`eventflow_http`] | eventflow errors as HTTP answers (409, 202, 503, 500) |
 //! | [`error`] | [`AppError`] with stable `E_APP_*` codes |
 //!
@@ -25,10 +26,11 @@ pub mod error;
 pub mod eventflow_http;
 pub mod handlers;
 pub mod idempotency;
+pub mod read_model;
 pub mod wiring;
 
 pub use command::{AsyncCommand, Outcome};
-pub use contract::{EventKey, EventType, Received, Rejection, RejectionDetail};
+pub use contract::{EventKey, EventType, Received, Rejection, RejectionDetail, reply_id};
 pub use descriptor::{App, Link, Panel};
 pub use error::{AppError, Result};
 pub use handlers::Handlers;

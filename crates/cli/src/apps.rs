@@ -4,7 +4,7 @@
 use superhero_app::App;
 
 /// Every app, in demo order.
-pub const APPS: &[App] = &[ping_pong::APP, authorization::APP];
+pub const APPS: &[App] = &[ping_pong::APP, authorization::APP, message_board::APP];
 
 /// The app called `name`.
 pub fn find(name: &str) -> Option<&'static App> {

@@ -55,6 +55,9 @@ pub enum Command {
     Hub(crate::commands::hub::HubArgs),
     /// Print the event-log of one process and its projected state.
     Eventlog(crate::commands::eventlog::EventlogArgs),
+    /// Rebuild an app's read models from the event-log (progress on stderr); safe
+    /// while the app's nodes run.
+    Rebuild(crate::commands::rebuild::RebuildArgs),
 }
 
 /// Options of `superhero demo`.

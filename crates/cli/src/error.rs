@@ -16,6 +16,20 @@ pub enum CliError {
         /// The names that exist.
         known: String,
     },
+    /// The app keeps no read model to rebuild.
+    #[error("E_CLI_NOTHING_TO_REBUILD: the app \"{app}\" keeps no read model")]
+    NothingToRebuild {
+        /// The app.
+        app: String,
+    },
+    /// A rebuild failed.
+    #[error("E_CLI_REBUILD: rebuilding {app}: {reason}")]
+    Rebuild {
+        /// The app.
+        app: String,
+        /// What failed.
+        reason: String,
+    },
     /// A benchmark could not run.
     #[error("E_CLI_BENCH: {0}")]
     Bench(String),
@@ -33,6 +47,8 @@ impl CliError {
         match self {
             CliError::Core(error) => error.code(),
             CliError::UnknownApp { .. } => "E_CLI_UNKNOWN_APP",
+            CliError::NothingToRebuild { .. } => "E_CLI_NOTHING_TO_REBUILD",
+            CliError::Rebuild { .. } => "E_CLI_REBUILD",
             CliError::Bench(_) => "E_CLI_BENCH",
             CliError::Demo(_) => "E_CLI_DEMO",
             CliError::Eventflow(error) => error.code(),

@@ -64,6 +64,7 @@ pub const APP: App = App {
             .route("things", route_document!("things.json"))
     },
     panel: None,
+    rebuild: None,
 };
 
 /// The same app whose route document misspells a dispatcher.

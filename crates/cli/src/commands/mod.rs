@@ -3,6 +3,7 @@
 mod demo;
 pub mod eventlog;
 pub mod hub;
+pub mod rebuild;
 mod run;
 
 use crate::cli::{BenchCommand, Cli, Command};
@@ -24,5 +25,6 @@ pub async fn execute(cli: Cli) -> CliResult {
         }
         Command::Hub(args) => hub::execute(&cli.global, args).await,
         Command::Eventlog(args) => eventlog::execute(&cli.global, args).await,
+        Command::Rebuild(args) => rebuild::execute(&cli.global, args).await,
     }
 }
