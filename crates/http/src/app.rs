@@ -22,6 +22,7 @@ use tower_service::Service;
 use crate::body::{BodyLimits, RequestBody, ResponseBody};
 use crate::config::Limits;
 use crate::error::{BoxError, HttpError};
+use crate::framing;
 use crate::middleware::Next;
 use crate::negotiate;
 use crate::problem::error_response;
@@ -111,8 +112,32 @@ impl App {
         Self::new(router, CancellationToken::new())
     }
 
-    /// Handles one request to completion.
+    /// Handles one request to completion. Whichever path produced the response (a view,
+    /// an error, a middleware that answered itself, an SSE stream), it follows the same
+    /// framing rules: no content for HEAD, 204, 205 and 304, the GET's `Content-Length`
+    /// on a HEAD answer, the body's own length on the others, never a final 1xx status
+    /// (500 `E_HTTP_INFORMATIONAL_STATUS` instead). The server applies them once more to
+    /// whatever tower layers in front of the app answer.
     pub async fn handle<B>(&self, request: http::Request<B>) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let head = request.method() == Method::HEAD;
+        let mut response = self.respond(request).await;
+        let status = response.status();
+        if status.is_informational() {
+            response = error_response(&HttpError::Internal {
+                code: "E_HTTP_INFORMATIONAL_STATUS".into(),
+                message: format!("a handler answered {status}, which cannot end an exchange"),
+                source: None,
+            });
+        }
+        framing::frame_response(head, response)
+    }
+
+    /// Routes, negotiates and runs the chain; the response is framed by [`Self::handle`].
+    async fn respond<B>(&self, request: http::Request<B>) -> Response<ResponseBody>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -142,7 +167,6 @@ impl App {
             Ok(params) => params,
             Err(error) => return error_response(&error),
         };
-        let head = parts.method == Method::HEAD;
         let chain = selected.chain();
         let route = selected.route;
         let Some(dispatcher) = route.dispatcher.as_deref() else {
@@ -167,7 +191,7 @@ impl App {
                 source: None,
             }),
         };
-        match result.and_then(|()| view.into_response(head, &inner.shutdown)) {
+        match result.and_then(|()| view.into_response(&inner.shutdown)) {
             Ok(response) => response,
             Err(error) => error_response(&error),
         }

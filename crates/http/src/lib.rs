@@ -30,6 +30,7 @@ pub mod app;
 pub mod body;
 pub mod config;
 pub mod error;
+mod framing;
 pub mod middleware;
 mod negotiate;
 pub mod oas;

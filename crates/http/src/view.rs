@@ -12,7 +12,7 @@
 //! ```
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
@@ -136,9 +136,10 @@ impl View {
     }
 
     /// Turns the view into the response; SSE streams end when `shutdown` is cancelled.
+    /// Whether the response may carry its body (HEAD, 204, 304, ...) is decided after
+    /// this, for every response alike, by [`crate::framing`].
     pub(crate) fn into_response(
         self,
-        head: bool,
         shutdown: &CancellationToken,
     ) -> Result<Response<ResponseBody>, HttpError> {
         let Self {
@@ -146,10 +147,6 @@ impl View {
             mut headers,
             body,
         } = self;
-        let bodiless = head
-            || status == StatusCode::NO_CONTENT
-            || status == StatusCode::NOT_MODIFIED
-            || status.is_informational();
         let body = match body {
             ViewBody::Json(value) => {
                 if !headers.contains_key(CONTENT_TYPE) {
@@ -157,34 +154,18 @@ impl View {
                 }
                 let bytes = serde_json::to_vec(&value)
                     .map_err(|e| HttpError::internal("E_HTTP_VIEW_SERIALIZE", e))?;
-                fixed(bytes.into(), head, bodiless, &mut headers)
+                ResponseBody::full(bytes)
             }
-            ViewBody::Bytes(bytes) => fixed(bytes, head, bodiless, &mut headers),
+            ViewBody::Bytes(bytes) => ResponseBody::full(bytes),
             ViewBody::Sse(mut stream) => {
-                if bodiless {
-                    ResponseBody::empty()
-                } else {
-                    stream.end_on(shutdown);
-                    ResponseBody::sse(stream)
-                }
+                stream.end_on(shutdown);
+                ResponseBody::sse(stream)
             }
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
         *response.headers_mut() = headers;
         Ok(response)
-    }
-}
-
-fn fixed(bytes: Bytes, head: bool, bodiless: bool, headers: &mut HeaderMap) -> ResponseBody {
-    if bodiless {
-        // HEAD keeps the length the GET would have had; 204/304 carry none.
-        if head && !bytes.is_empty() && !headers.contains_key(CONTENT_LENGTH) {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-        }
-        ResponseBody::empty()
-    } else {
-        ResponseBody::full(bytes)
     }
 }
 

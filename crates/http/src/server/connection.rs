@@ -2,11 +2,18 @@
 //! deadline, then hyper's auto connection (HTTP/1.1 or HTTP/2), shut down gracefully
 //! (HTTP/1.1: finish the in-flight request, then close; HTTP/2: GOAWAY, finish open
 //! streams) when shutdown starts, and dropped when the drain deadline passes.
+//!
+//! Every response goes through [`Framed`], whatever service produced it, so the framing
+//! rules of [`crate::framing`] hold on every protocol and every path.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::Method;
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -20,27 +27,28 @@ use tower_service::Service;
 
 use super::sniff::{Prefixed, read_preface};
 use crate::error::BoxError;
+use crate::framing::Framed;
 use crate::request::RemoteAddr;
 
-/// Puts the connection's peer address into every request's extensions.
+/// The service as one connection runs it: puts the peer address into every request's
+/// extensions and frames every response (see [`crate::framing`]), whatever service
+/// produced it.
 #[derive(Clone)]
-struct WithRemoteAddr<S> {
+struct PerConnection<S> {
     inner: S,
     remote: Option<std::net::SocketAddr>,
 }
 
-impl<S, B> Service<http::Request<B>> for WithRemoteAddr<S>
+impl<S, B, R> Service<http::Request<B>> for PerConnection<S>
 where
-    S: Service<http::Request<B>>,
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    R: Body<Data = Bytes>,
 {
-    type Response = S::Response;
+    type Response = http::Response<Framed<R>>;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
@@ -48,7 +56,34 @@ where
         if let Some(remote) = self.remote {
             request.extensions_mut().insert(RemoteAddr(remote));
         }
-        self.inner.call(request)
+        let head = request.method() == Method::HEAD;
+        ResponseFuture {
+            inner: self.inner.call(request),
+            head,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The service's future, framing its response.
+    struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        head: bool,
+    }
+}
+
+impl<F, R, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+    R: Body<Data = Bytes>,
+{
+    type Output = Result<http::Response<Framed<R>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(Framed::response(*this.head, response)))
     }
 }
 
@@ -72,7 +107,7 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let service = WithRemoteAddr {
+    let service = PerConnection {
         inner: service,
         remote: stream.peer_addr().ok(),
     };

@@ -24,6 +24,8 @@ pub fn registry() -> Registry {
         .with_dispatcher("no-content", Arc::new(NoContent))
         .with_dispatcher("headers", Arc::new(Headers))
         .with_dispatcher("big", Arc::new(Big))
+        .with_dispatcher("status", Arc::new(Status))
+        .with_dispatcher("wrong-length", Arc::new(WrongLength))
         .with_middleware("outer", Arc::new(Trace("outer")))
         .with_middleware("inner", Arc::new(Trace("inner")))
         .with_middleware("deny", Arc::new(Deny))
@@ -213,6 +215,36 @@ pub struct Big;
 impl Dispatcher for Big {
     async fn dispatch(&self, _: &mut Request, view: &mut View) -> Result<(), HttpError> {
         view.set_body(json!("superhero ".repeat(1600)));
+        Ok(())
+    }
+}
+
+/// Answers the status `?code=` with the JSON body `{"status": code}`.
+pub struct Status;
+#[async_trait]
+impl Dispatcher for Status {
+    async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let code: u16 = request
+            .query_param("code")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        view.set_status(StatusCode::from_u16(code).unwrap());
+        view.set_body(json!({"status": code}));
+        Ok(())
+    }
+}
+
+/// `{"hello": "world"}` (17 bytes) with a `Content-Length` of `?length=` (default 999).
+pub struct WrongLength;
+#[async_trait]
+impl Dispatcher for WrongLength {
+    async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let length = request
+            .query_param("length")
+            .map_or_else(|| "999".to_owned(), |v| v.into_owned());
+        view.headers_mut()
+            .insert("content-length", HeaderValue::from_str(&length).unwrap());
+        view.assign(json!({"hello": "world"}));
         Ok(())
     }
 }

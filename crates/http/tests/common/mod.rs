@@ -1,9 +1,11 @@
 //! Shared scaffolding of the HTTP server's tests: a real server on loopback (plain or
 //! TLS), connections to it through the kit's client (`superhero_testkit::http`), raw
-//! TCP helpers, and (in `dispatchers`) the test dispatchers and middleware.
+//! TCP helpers, a raw HTTP/2 client (`h2`), and (in `dispatchers`) the test dispatchers
+//! and middleware.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod dispatchers;
+pub mod h2;
 
 pub use dispatchers::*;
 
