@@ -72,13 +72,32 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Most header fields in one HTTP/1.1 request; more get 431.
     pub max_headers: usize,
-    /// Time allowed for the TLS handshake, the protocol preface and each HTTP/1.1 request
-    /// head. hyper's timer also runs while a keep-alive connection waits for its next
-    /// request, so this bounds idle HTTP/1.1 connections too. Expiry closes the connection.
+    /// Time allowed for the TLS handshake, the protocol preface, each HTTP/1.1 request
+    /// head and each HTTP/2 header block (a HEADERS frame and its CONTINUATION frames).
+    /// hyper's timer also runs while a keep-alive connection waits for its next request,
+    /// so this bounds idle HTTP/1.1 connections too. Expiry closes the connection.
     pub header_read_timeout_ms: u64,
+    /// How long a connection may stay open with no request in progress before it is
+    /// closed: an HTTP/1.1 connection between requests, an HTTP/2 connection with no open
+    /// stream (PINGs and SETTINGS do not count). HTTP/2 clients are told with GOAWAY
+    /// `NO_ERROR`. The default matches `header_read_timeout_ms`, which bounds an idle
+    /// HTTP/1.1 connection as well.
+    pub idle_timeout_ms: u64,
+    /// After a GOAWAY (idle close or shutdown), how long an HTTP/2 connection with
+    /// nothing open (no stream, no response still on its way) waits for the client's
+    /// PING acknowledgement before it is closed anyway. The acknowledgement is the round
+    /// trip that lets requests already on the wire arrive; a client that never reads
+    /// must not hold the connection (or the shutdown) for longer. Connections with open
+    /// streams drain until `shutdown_deadline_ms` instead.
+    pub goaway_grace_ms: u64,
     /// Time allowed to receive a whole request body once a dispatcher asks for it;
     /// slower bodies get 408 `E_HTTP_BODY_TIMEOUT`.
     pub body_read_timeout_ms: u64,
+    /// Time a response write may wait for the client to take bytes (its receive window
+    /// is full) before the connection is closed, so a client that stops reading cannot
+    /// hold a connection and its response for ever. A slow reader that takes some bytes
+    /// within the limit is not affected.
+    pub write_timeout_ms: u64,
     /// HTTP/2 keep-alive: a PING is sent after this much silence and the connection is
     /// closed if the answer takes as long again.
     pub keep_alive_timeout_ms: u64,
@@ -93,7 +112,10 @@ impl Default for Limits {
             max_header_bytes: 64 * 1024,
             max_headers: 100,
             header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 10_000,
+            goaway_grace_ms: 250,
             body_read_timeout_ms: 30_000,
+            write_timeout_ms: 30_000,
             keep_alive_timeout_ms: 60_000,
             max_concurrent_streams: 256,
         }
@@ -106,9 +128,24 @@ impl Limits {
         Duration::from_millis(self.header_read_timeout_ms)
     }
 
+    /// `idle_timeout_ms` as a [`Duration`].
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// `goaway_grace_ms` as a [`Duration`].
+    pub fn goaway_grace(&self) -> Duration {
+        Duration::from_millis(self.goaway_grace_ms)
+    }
+
     /// `body_read_timeout_ms` as a [`Duration`].
     pub fn body_read_timeout(&self) -> Duration {
         Duration::from_millis(self.body_read_timeout_ms)
+    }
+
+    /// `write_timeout_ms` as a [`Duration`].
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
     }
 
     /// `keep_alive_timeout_ms` as a [`Duration`].

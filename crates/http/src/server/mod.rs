@@ -4,8 +4,16 @@
 //! Shutdown is driven by a [`CancellationToken`]: when it is cancelled the server stops
 //! accepting, SSE streams end (through [`App`](crate::App), which holds the same token),
 //! HTTP/1.1 connections finish their in-flight request and close, HTTP/2 connections get
-//! GOAWAY and finish their open streams; whatever is still open when
+//! GOAWAY and finish their open streams; an HTTP/2 connection with nothing open (no
+//! stream, no response still on its way) closes once the client acknowledges the
+//! GOAWAY's PING, or after `goaway_grace_ms` if it does not; whatever is still open when
 //! `shutdown_deadline_ms` has passed is closed. [`HttpServer::serve`] returns then.
+//!
+//! Outside shutdown, connections with nothing open are closed after `idle_timeout_ms`
+//! (HTTP/2 with GOAWAY), an HTTP/2 header block must end within `header_read_timeout_ms`
+//! and a client must take some of a response within `write_timeout_ms`; accept errors
+//! that outlast one connection (out of file descriptors) back off from 50 ms to 1 s and
+//! warn once per interval.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -23,7 +31,10 @@
 //! # Ok(()) }
 //! ```
 
+mod accept;
+mod activity;
 mod connection;
+mod frames;
 mod sniff;
 
 use std::net::SocketAddr;
@@ -144,11 +155,15 @@ impl HttpServer {
             builder: builder(&config.limits),
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             header_timeout: config.limits.header_read_timeout(),
+            idle_timeout: config.limits.idle_timeout(),
+            write_timeout: config.limits.write_timeout(),
+            goaway_grace: config.limits.goaway_grace(),
             shutdown: shutdown.clone(),
             force: force.clone(),
         });
         tracing::info!(%local_addr, tls = shared.tls.is_some(), "listening");
         let tracker = TaskTracker::new();
+        let mut backoff = accept::Backoff::default();
         loop {
             let accepted = tokio::select! {
                 biased;
@@ -157,6 +172,9 @@ impl HttpServer {
             };
             match accepted {
                 Ok((stream, _peer)) => {
+                    if let Some(failures) = backoff.succeeded() {
+                        tracing::debug!(failures, "accepting again");
+                    }
                     let _ = stream.set_nodelay(true);
                     tracker.spawn(connection::serve(
                         stream,
@@ -166,11 +184,20 @@ impl HttpServer {
                 }
                 Err(error) if is_per_connection(&error) => {}
                 Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
+                    // Out of file descriptors and the like: the connection stays in the
+                    // backlog and an immediate retry fails the same way, so back off.
+                    let retry = backoff.failed(std::time::Instant::now());
+                    if let Some(failures) = retry.warn {
+                        tracing::warn!(
+                            %error,
+                            failures,
+                            retry_in_ms = retry.delay.as_millis() as u64,
+                            "accept failed; backing off"
+                        );
+                    }
                     tokio::select! {
                         () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                        () = tokio::time::sleep(retry.delay) => {}
                     }
                 }
             }

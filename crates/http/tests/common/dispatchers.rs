@@ -25,6 +25,7 @@ pub fn registry() -> Registry {
         .with_dispatcher("headers", Arc::new(Headers))
         .with_dispatcher("big", Arc::new(Big))
         .with_dispatcher("status", Arc::new(Status))
+        .with_dispatcher("bulk", Arc::new(Bulk))
         .with_dispatcher("wrong-length", Arc::new(WrongLength))
         .with_middleware("outer", Arc::new(Trace("outer")))
         .with_middleware("inner", Arc::new(Trace("inner")))
@@ -215,6 +216,23 @@ pub struct Big;
 impl Dispatcher for Big {
     async fn dispatch(&self, _: &mut Request, view: &mut View) -> Result<(), HttpError> {
         view.set_body(json!("superhero ".repeat(1600)));
+        Ok(())
+    }
+}
+
+/// `?kib=` KiB of `x` (default 1024) as `application/octet-stream`, in one buffer.
+pub struct Bulk;
+#[async_trait]
+impl Dispatcher for Bulk {
+    async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let kib: usize = request
+            .query_param("kib")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1024);
+        view.set_bytes(
+            HeaderValue::from_static("application/octet-stream"),
+            vec![b'x'; kib * 1024],
+        );
         Ok(())
     }
 }
