@@ -29,7 +29,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Size and time limits that keep slow or hostile clients from stalling the server.
     pub limits: Limits,
-    /// How long shutdown waits for in-flight requests before closing connections.
+    /// How long shutdown waits for in-flight requests before closing connections. The
+    /// `http` service lowers it to half the node's `core/shutdown/timeout_ms` when it is
+    /// longer, so the services stopped after the server keep time to stop.
     pub shutdown_deadline_ms: u64,
 }
 

@@ -26,14 +26,21 @@
 //! accepting, ends SSE streams and drains in-flight requests; `destroy` returns once the
 //! server has drained. Services the routes use must be destroyed after the server, so
 //! apps list their dispatchers in `locator.http.uses` (arrays union across config layers).
+//! The drain gets at most half of the node's shutdown budget (`core/shutdown/timeout_ms`):
+//! `http.server.shutdown_deadline_ms` is lowered to that share when it is longer, so a
+//! slow request cannot leave the services destroyed after the server without time to
+//! stop.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::Value;
 use superhero_core::cluster::bind_reuseport;
+use superhero_core::shutdown::DEFAULT_TIMEOUT;
 use superhero_core::{
-    BoxError, CancellationToken, ConfigSection, Locator, Registry, Service, async_trait,
+    BoxError, CancellationToken, ConfigSection, Locator, Registry, SHUTDOWN_TIMEOUT_KEY, Service,
+    async_trait,
 };
 
 use crate::app::App;
@@ -88,6 +95,19 @@ impl Service for HttpService {
                 tls.key = key;
             }
         }
+        let budget = config
+            .config()
+            .get::<u64>(SHUTDOWN_TIMEOUT_KEY)?
+            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let share = drain_share(budget);
+        if server_config.shutdown_deadline() > share {
+            tracing::debug!(
+                configured_ms = server_config.shutdown_deadline_ms,
+                share_ms = share.as_millis() as u64,
+                "the HTTP drain deadline is capped at half the node's shutdown budget"
+            );
+            server_config.shutdown_deadline_ms = share.as_millis() as u64;
+        }
         let routes: RoutesConfig = config.get("routes")?.unwrap_or_default();
         let resolver = Arc::new(LocatorResolver {
             locator: self.locator.clone(),
@@ -121,6 +141,12 @@ impl Service for HttpService {
         }
         Ok(())
     }
+}
+
+/// The part of the node's shutdown budget the HTTP drain may use: half, so the services
+/// destroyed after the server (those its routes use, the event store) keep the rest.
+fn drain_share(budget: Duration) -> Duration {
+    budget / 2
 }
 
 /// Refuses a document that names a dispatcher no located service exposes, naming the

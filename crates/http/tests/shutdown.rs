@@ -1,18 +1,21 @@
 //! Graceful shutdown: stop accepting, end SSE streams, finish in-flight requests within the
-//! deadline, GOAWAY on HTTP/2, then return.
+//! deadline, GOAWAY on HTTP/2, then return — without waiting on clients that have nothing
+//! open and do not answer (a silent HTTP/2 client costs `goaway_grace_ms`, not the
+//! deadline).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::time::Duration;
 
+use common::h2::{DATA, END_STREAM, HEADERS, RawH2, WINDOW_UPDATE};
 use common::{Proto, Setup};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// Liveness bound for a shutdown that should be quick: far above any real drain here,
@@ -23,7 +26,8 @@ fn routes() -> serde_json::Value {
     json!({
         "sleep": {"condition": "/sleep", "dispatcher": "sleep"},
         "forever": {"condition": "/forever", "dispatcher": "sse-forever"},
-        "hello": {"condition": "/hello", "dispatcher": "hello"}
+        "hello": {"condition": "/hello", "dispatcher": "hello"},
+        "bulk": {"condition": "/bulk", "dispatcher": "bulk"}
     })
 }
 
@@ -99,37 +103,16 @@ async fn shutdown_ends_open_sse_streams_cleanly() {
 #[tokio::test]
 async fn http2_connections_get_goaway_on_shutdown() {
     let mut server = server(30_000).await;
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream
-        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
-        .await
-        .unwrap();
-    stream
-        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
-        .await
-        .unwrap(); // empty SETTINGS
-    // Wait for the server's SETTINGS so the connection is established.
-    let first = read_frame(&mut stream).await.expect("server SETTINGS");
-    assert_eq!(first.0, 4);
+    let mut raw = RawH2::handshake(server.addr).await;
     let handle = server.take_handle();
     let shutdown = tokio::spawn(handle.shutdown());
-    let mut kinds = Vec::new();
     // Read until the server closes, acknowledging its PINGs as a real client would
     // (h2's graceful close uses a PING round trip after the first GOAWAY).
-    while let Some((kind, flags, payload)) = tokio::time::timeout(LIVENESS, read_frame(&mut stream))
-        .await
-        .expect("frames")
-    {
-        kinds.push(kind);
-        if kind == 6 && flags & 1 == 0 {
-            let mut ack = vec![0, 0, 8, 6, 1, 0, 0, 0, 0];
-            ack.extend_from_slice(&payload);
-            let _ = stream.write_all(&ack).await;
-        }
-    }
+    let (frames, closed) = raw.frames_until_closed(true, LIVENESS).await;
+    assert!(closed, "closed: {frames:?}");
     assert!(
-        kinds.contains(&7),
-        "a GOAWAY frame (type 7) arrived: {kinds:?}"
+        frames.iter().any(|f| f.goaway_error() == Some(0)),
+        "a GOAWAY frame with NO_ERROR arrived: {frames:?}"
     );
     tokio::time::timeout(LIVENESS, shutdown)
         .await
@@ -138,15 +121,118 @@ async fn http2_connections_get_goaway_on_shutdown() {
         .unwrap();
 }
 
-/// Reads one HTTP/2 frame: (type, flags, payload); `None` at EOF.
-async fn read_frame(stream: &mut TcpStream) -> Option<(u8, u8, Vec<u8>)> {
-    let mut header = [0u8; 9];
-    stream.read_exact(&mut header).await.ok()?;
-    let len =
-        (usize::from(header[0]) << 16) | (usize::from(header[1]) << 8) | usize::from(header[2]);
-    let mut payload = vec![0u8; len];
-    stream.read_exact(&mut payload).await.ok()?;
-    Some((header[3], header[4], payload))
+#[tokio::test]
+async fn a_silent_http2_client_does_not_hold_up_shutdown() {
+    // The deadline is far beyond LIVENESS: waiting for it is the fault under test.
+    let mut server = server(30_000).await;
+    // Completes the handshake, then never reads nor answers a PING.
+    let mut raw = RawH2::handshake(server.addr).await;
+    let handle = server.take_handle();
+    tokio::time::timeout(LIVENESS, handle.shutdown())
+        .await
+        .expect("stopped without waiting for the silent client until the deadline")
+        .unwrap();
+    // What the client finds when it reads at last: GOAWAY NO_ERROR, then the close.
+    let (frames, closed) = raw.frames_until_closed(false, LIVENESS).await;
+    assert!(closed, "closed: {frames:?}");
+    assert!(
+        frames.iter().any(|f| f.goaway_error() == Some(0)),
+        "told with GOAWAY NO_ERROR: {frames:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_still_open_at_shutdown_is_finished_for_a_client_that_answers_no_ping() {
+    let mut server = server(30_000).await;
+    let mut raw = RawH2::handshake(server.addr).await;
+    raw.request(1, "GET", "/sleep?ms=1500").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let handle = server.take_handle();
+    let shutdown = tokio::spawn(handle.shutdown());
+    let (frames, closed) = raw.frames_until_closed(false, LIVENESS).await;
+    assert!(closed, "closed once the stream was done: {frames:?}");
+    let stream: Vec<_> = frames.iter().filter(|f| f.stream == 1).collect();
+    assert!(
+        stream.first().is_some_and(|f| f.kind == HEADERS),
+        "the response arrived: {frames:?}"
+    );
+    assert!(
+        stream.last().is_some_and(|f| f.has(END_STREAM)),
+        "the whole response: {frames:?}"
+    );
+    tokio::time::timeout(LIVENESS, shutdown)
+        .await
+        .expect("drained")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_response_held_back_by_http2_flow_control_is_finished_after_shutdown_starts() {
+    let mut server = server(30_000).await;
+    let mut raw = RawH2::handshake(server.addr).await;
+    // 1 MiB against the initial 64 KiB window: hyper hands it all to h2 at once, h2 sends
+    // as the client's window allows. The client reads nothing for a while.
+    raw.request(1, "GET", "/bulk?kib=1024").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handle = server.take_handle();
+    let shutdown = tokio::spawn(handle.shutdown());
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // Then it reads, granting window as it goes.
+    let mut received = 0usize;
+    let mut ended = false;
+    while !ended {
+        let frame = tokio::time::timeout(LIVENESS, raw.next_frame(true))
+            .await
+            .expect("the rest of the response in time")
+            .unwrap_or_else(|| panic!("cut off after {received} bytes"));
+        if frame.stream == 1 && frame.kind == DATA {
+            received += frame.payload.len();
+            ended = frame.has(END_STREAM);
+            if !frame.payload.is_empty() {
+                let grant = (frame.payload.len() as u32).to_be_bytes();
+                // The server may have closed once the last frame was out.
+                let _ = raw.try_send(WINDOW_UPDATE, 0, 0, &grant).await;
+                let _ = raw.try_send(WINDOW_UPDATE, 0, 1, &grant).await;
+            }
+        }
+    }
+    assert_eq!(received, 1024 * 1024, "the whole response");
+    let (frames, closed) = raw.frames_until_closed(true, LIVENESS).await;
+    assert!(closed, "then the connection closes: {frames:?}");
+    tokio::time::timeout(LIVENESS, shutdown)
+        .await
+        .expect("drained")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_tail_of_a_response_to_a_slow_http1_reader_is_not_cut_off_at_shutdown() {
+    let mut server = server(30_000).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // 16 MiB, more than the socket buffers hold: the server's writes wait for the reader.
+    stream
+        .write_all(b"GET /bulk?kib=16384 HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handle = server.take_handle();
+    let shutdown = tokio::spawn(handle.shutdown());
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let (bytes, closed) = common::read_until_closed(&mut stream, LIVENESS).await;
+    assert!(closed, "closed after the response");
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head")
+        + 4;
+    assert_eq!(bytes.len() - head_end, 16 * 1024 * 1024, "the whole body");
+    tokio::time::timeout(LIVENESS, shutdown)
+        .await
+        .expect("drained")
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
