@@ -99,4 +99,7 @@ pub enum BenchCommand {
     /// A real hub over real TLS on loopback, one publishing and two competing consuming
     /// spokes: publish rate, end-to-end rate, latency at a fixed rate, exactly-once check.
     Eventflow(crate::bench::eventflow::EventflowBenchArgs),
+    /// Signed posts created end to end (publish → validating consumer → outcome → 201)
+    /// per second with p50/p99, on SQLite and PostgreSQL, with wrk.
+    MessageBoard(crate::bench::message_board::MessageBoardBenchArgs),
 }

@@ -4,4 +4,6 @@ pub mod auth;
 pub mod eventflow;
 pub mod http;
 mod load;
+pub mod message_board;
 mod servers;
+mod wrk;

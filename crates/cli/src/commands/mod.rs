@@ -20,6 +20,9 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::Auth(args)) => {
             crate::bench::auth::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::MessageBoard(args)) => {
+            crate::bench::message_board::execute(&cli.global, args).await
+        }
         Command::Bench(BenchCommand::Eventflow(args)) => {
             crate::bench::eventflow::execute(&cli.global, args).await
         }
