@@ -7,19 +7,23 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum BoardError {
     /// A setting is out of range or malformed.
-    #[error("{key}: {reason}")]
+    #[error("E_MESSAGE_BOARD_CONFIG: {key}: {reason}")]
     Config {
         /// The config key.
         key: String,
         /// What is wrong and what is allowed.
         reason: String,
     },
-    /// Another writer kept winning the claim of a title (it is retried).
-    #[error("the title claim of author {author} was contended three times in a row")]
-    TitleContended {
-        /// The author's user id.
-        author: String,
+    /// A batch of writes failed (its cause is logged); the consumer's delivery fails and
+    /// the event is retried.
+    #[error("E_MESSAGE_BOARD_UNAVAILABLE: {what} could not be written")]
+    Unavailable {
+        /// The store (`the read model`, `the title claims`).
+        what: &'static str,
     },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] superhero_eventflow::Error),
 }
 
 impl BoardError {
@@ -27,7 +31,13 @@ impl BoardError {
     pub fn code(&self) -> &'static str {
         match self {
             BoardError::Config { .. } => "E_MESSAGE_BOARD_CONFIG",
-            BoardError::TitleContended { .. } => "E_MESSAGE_BOARD_TITLE_CONTENDED",
+            BoardError::Unavailable { .. } => "E_MESSAGE_BOARD_UNAVAILABLE",
+            BoardError::Store(error) => error.code(),
         }
+    }
+
+    /// [`BoardError::Unavailable`] (what a failed batch answers each caller).
+    pub fn unavailable(what: &'static str) -> Self {
+        BoardError::Unavailable { what }
     }
 }

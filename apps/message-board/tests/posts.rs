@@ -78,6 +78,7 @@ async fn projected(node: &TestNode, posts: usize, replies: usize) {
 superhero_testkit::each_backend!(
     a_post_is_created_shown_and_listed,
     every_rule_refuses_with_its_code_and_leaves_no_row,
+    a_title_is_free_again_after_the_window,
     bad_input_has_its_status_and_code,
     replies_are_linked_to_their_post_by_cpid,
     a_retried_post_with_its_idempotency_key_gets_the_first_outcome,
@@ -182,6 +183,21 @@ async fn every_rule_refuses_with_its_code_and_leaves_no_row(backend: Backend) {
         .collect();
     assert_eq!(ids, expected);
     assert!(replies.is_empty());
+    node.shutdown().await;
+}
+
+async fn a_title_is_free_again_after_the_window(backend: Backend) {
+    let node = TestNode::builder()
+        .app(authorization::APP)
+        .app(message_board::APP)
+        .config(json!({"message-board": {"duplicate_window_secs": 0}}))
+        .eventflow(backend)
+        .start()
+        .await;
+    let mut alice = user(&node, "alice").await;
+    let first = created(&post(&mut alice, "Same", "one").await);
+    let second = created(&post(&mut alice, "same", "two").await);
+    assert_ne!(first["id"], second["id"]);
     node.shutdown().await;
 }
 

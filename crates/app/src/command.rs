@@ -60,12 +60,11 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// What came of a command within its wait.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// A success outcome arrived: the event and the process's projected state after it.
+    /// A success outcome arrived ([`AsyncCommand::respond`] answers the process's
+    /// projected state; a caller of [`AsyncCommand::run`] answers what it needs).
     Succeeded {
         /// The outcome event.
         event: Event,
-        /// The process's projected state.
-        state: serde_json::Value,
     },
     /// A rejection arrived.
     Rejected {
@@ -195,18 +194,24 @@ impl<'s> AsyncCommand<'s> {
                 Err(error) => pending("the rejection cannot be decoded", &error),
             };
         }
-        match self.spoke.read_state(&domain, &pid).await {
-            Ok(state) => Ok(Outcome::Succeeded { event, state }),
-            Err(error) => pending("reading the state failed", &error),
-        }
+        Ok(Outcome::Succeeded { event })
     }
 
     /// Publishes, waits, and writes the answer into `view` (201), or returns it as the
     /// error answer (422, 202, or the failure's).
     pub async fn respond(self, view: &mut View) -> Result<(), HttpError> {
         let location = self.location.clone();
+        let spoke = self.spoke;
+        let (domain, pid) = (self.request.domain.clone(), self.request.pid.clone());
         match self.run().await? {
-            Outcome::Succeeded { state, .. } => {
+            Outcome::Succeeded { .. } => {
+                let state = match spoke.read_state(&domain, &pid).await {
+                    Ok(state) => state,
+                    Err(error) => {
+                        tracing::warn!(%domain, %pid, %error, "reading the state failed; answering 202");
+                        return Err(accepted(&location));
+                    }
+                };
                 view.set_status(StatusCode::CREATED);
                 if let Ok(value) = HeaderValue::from_str(&location) {
                     view.headers_mut().insert(LOCATION, value);

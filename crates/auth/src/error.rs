@@ -227,3 +227,9 @@ pub const ACCEPT_SIGNATURE: HeaderName = HeaderName::from_static("accept-signatu
 
 /// The crate's result type.
 pub type Result<T, E = AuthError> = std::result::Result<T, E>;
+
+/// `E_AUTH_UNAVAILABLE` for `what` (a batch of the session or nonce store failed; its
+/// cause is logged).
+pub(crate) fn unavailable(what: &'static str) -> AuthError {
+    AuthError::Unavailable { what: what.into() }
+}

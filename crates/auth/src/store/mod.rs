@@ -10,7 +10,6 @@
 //! * `auth_nonce`: (session hash, nonce) until it can no longer be replayed, claimed by
 //!   group commits ([`nonces`]) and pruned in the background.
 
-pub mod batch;
 pub mod nonces;
 pub mod seal;
 pub mod sessions;

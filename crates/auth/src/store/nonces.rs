@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use superhero_core::CancellationToken;
 use superhero_eventflow::Backend;
-use superhero_eventflow::tables::Tables;
+use superhero_eventflow::tables::{Batcher, Tables};
 
-use super::batch::Batcher;
 use super::failed;
-use crate::error::Result;
+use crate::error::{AuthError, Result};
 
 /// The most claims one statement carries.
 const BATCH: usize = 256;
@@ -31,16 +30,22 @@ struct Claim {
 /// Claims nonces through one group-commit task. Cheap to clone.
 #[derive(Clone)]
 pub struct Nonces {
-    claims: Batcher<Claim, bool>,
+    claims: Batcher<Claim, bool, AuthError>,
 }
 
 impl Nonces {
     /// Starts the claiming task on `tables` (stops with `stop`).
     pub fn start(tables: Tables, stop: CancellationToken) -> Nonces {
-        let claims = Batcher::start(BATCH, "the nonce store", stop, move |batch: Vec<Claim>| {
-            let tables = tables.clone();
-            async move { insert(&tables, &batch).await }
-        });
+        let claims = Batcher::start(
+            BATCH,
+            "the nonce store",
+            stop,
+            crate::error::unavailable,
+            move |batch: Vec<Claim>| {
+                let tables = tables.clone();
+                async move { insert(&tables, &batch).await }
+            },
+        );
         Nonces { claims }
     }
 

@@ -11,11 +11,10 @@ use std::collections::HashMap;
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 use superhero_core::CancellationToken;
-use superhero_eventflow::tables::Tables;
+use superhero_eventflow::tables::{Batcher, Tables};
 
-use super::batch::Batcher;
 use super::failed;
-use crate::error::Result;
+use crate::error::{AuthError, Result};
 
 /// The most sessions one read looks up.
 const BATCH: usize = 128;
@@ -80,7 +79,7 @@ pub async fn create(tables: &Tables, record: &SessionRecord) -> Result<()> {
 /// Reads sessions through one batching task. Cheap to clone.
 #[derive(Clone)]
 pub struct Reader {
-    lookups: Batcher<String, Option<SessionRecord>>,
+    lookups: Batcher<String, Option<SessionRecord>, AuthError>,
 }
 
 impl Reader {
@@ -90,6 +89,7 @@ impl Reader {
             BATCH,
             "the session store",
             stop,
+            crate::error::unavailable,
             move |hashes: Vec<String>| {
                 let tables = tables.clone();
                 async move {

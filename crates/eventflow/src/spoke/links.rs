@@ -141,6 +141,8 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
         for (domain, name) in state.subscriptions.keys() {
             outbox.send(Message::Subscribe { domain, name });
         }
+        // This hub has not confirmed them yet: the next `wait` syncs again.
+        state.subscriptions.unsync_all();
         for (domain, name) in state.consumers.keys() {
             outbox.send(Message::Consume { domain, name });
         }

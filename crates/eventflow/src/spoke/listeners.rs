@@ -18,46 +18,129 @@ pub type SubId = u64;
 /// A consumer: handles one event; `Ok` records success, `Err` a retry.
 pub type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
-/// The subscriptions of one (domain, name).
-type Entries = Vec<(SubId, mpsc::UnboundedSender<Event>)>;
+/// One subscription of a (domain, name): its id, the process it is limited to (a
+/// `wait`'s: only that pid's events are sent to it), and where its events go.
+struct Entry {
+    id: SubId,
+    pid: Option<String>,
+    sender: mpsc::UnboundedSender<Event>,
+}
+
+/// The subscriptions of one (domain, name), and how far the hubs know of them.
+#[derive(Default)]
+struct Pair {
+    entries: Vec<Entry>,
+    /// The hubs have been sent `Subscribe` for the pair.
+    told: bool,
+    /// A `sync` with every connected hub has completed since: every hub routes with the
+    /// subscription in place.
+    synced: bool,
+}
 
 /// domain → name → subscriptions. One subscription may cover several names.
 #[derive(Default)]
 pub struct Listeners {
-    domains: HashMap<String, HashMap<String, Entries>>,
+    domains: HashMap<String, HashMap<String, Pair>>,
+    /// Counts hub connections: a sync that began before one proves nothing of it.
+    generation: u64,
 }
 
 impl Listeners {
-    /// Adds subscription `id` for (`domain`, `name`); true when it is the first listener of
-    /// that pair (the hubs must be told).
+    /// Adds subscription `id` for (`domain`, `name`), limited to process `pid` if given;
+    /// true when it is the first listener of that pair (the hubs must be told, then
+    /// [`Listeners::told`]).
     pub fn add(
         &mut self,
         id: SubId,
         domain: &str,
         name: &str,
+        pid: Option<&str>,
         sender: mpsc::UnboundedSender<Event>,
     ) -> bool {
-        let entries = self
+        let pair = self
             .domains
             .entry(domain.to_owned())
             .or_default()
             .entry(name.to_owned())
             .or_default();
-        let first = entries.is_empty();
-        if !entries.iter().any(|(existing, _)| *existing == id) {
-            entries.push((id, sender));
+        let first = pair.entries.is_empty();
+        if !pair.entries.iter().any(|entry| entry.id == id) {
+            pair.entries.push(Entry {
+                id,
+                pid: pid.map(str::to_owned),
+                sender,
+            });
         }
         first
+    }
+
+    /// Records that the hubs were sent `Subscribe` for (`domain`, `name`).
+    pub fn told(&mut self, domain: &str, name: &str) {
+        if let Some(pair) = self.pair_mut(domain, name) {
+            pair.told = true;
+        }
+    }
+
+    /// Whether every hub routes (`domain`, each of `names`) with the subscription in place
+    /// (told, then synced).
+    pub fn ready(&self, domain: &str, names: &[&str]) -> bool {
+        names.iter().all(|name| {
+            self.domains
+                .get(domain)
+                .and_then(|names| names.get(*name))
+                .is_some_and(|pair| pair.synced)
+        })
+    }
+
+    /// Those of `names` whose hubs have been told, and the hub generation: a `sync`
+    /// started now makes them ready unless a hub connects meanwhile.
+    pub fn told_names(&self, domain: &str, names: &[&str]) -> (Vec<String>, u64) {
+        let told = names
+            .iter()
+            .filter(|name| {
+                self.domains
+                    .get(domain)
+                    .and_then(|names| names.get(**name))
+                    .is_some_and(|pair| pair.told)
+            })
+            .map(|name| (*name).to_owned())
+            .collect();
+        (told, self.generation)
+    }
+
+    /// Records a completed `sync` that began after `names` were told, in hub
+    /// `generation` (nothing when a hub connected since).
+    pub fn synced(&mut self, domain: &str, names: &[String], generation: u64) {
+        if generation != self.generation {
+            return;
+        }
+        for name in names {
+            if let Some(pair) = self.pair_mut(domain, name) {
+                pair.synced = pair.told;
+            }
+        }
+    }
+
+    /// A hub connected: no pair is known to be in place everywhere any more.
+    pub fn unsync_all(&mut self) {
+        self.generation += 1;
+        for pair in self.domains.values_mut().flat_map(HashMap::values_mut) {
+            pair.synced = false;
+        }
+    }
+
+    fn pair_mut(&mut self, domain: &str, name: &str) -> Option<&mut Pair> {
+        self.domains.get_mut(domain)?.get_mut(name)
     }
 
     /// Removes subscription `id` everywhere; returns the pairs left without any listener.
     pub fn remove(&mut self, id: SubId) -> Vec<(String, String)> {
         let mut emptied = Vec::new();
         self.domains.retain(|domain, names| {
-            names.retain(|name, entries| {
-                let before = entries.len();
-                entries.retain(|(existing, _)| *existing != id);
-                if entries.is_empty() {
+            names.retain(|name, pair| {
+                let before = pair.entries.len();
+                pair.entries.retain(|entry| entry.id != id);
+                if pair.entries.is_empty() {
                     if before > 0 {
                         emptied.push((domain.clone(), name.clone()));
                     }
@@ -71,16 +154,20 @@ impl Listeners {
     }
 
     /// Sends `event` to every subscription of its name or of `*` in its domain (each
-    /// subscription once); returns how many received it.
+    /// subscription once; one limited to a process only that process's events); returns
+    /// how many received it.
     pub fn emit(&self, event: &Event) -> usize {
         let Some(names) = self.domains.get(&event.domain) else {
             return 0;
         };
         let mut sent: Vec<SubId> = Vec::new();
         for name in [event.name.as_str(), ANY_NAME] {
-            for (id, sender) in names.get(name).into_iter().flatten() {
-                if !sent.contains(id) && sender.send(event.clone()).is_ok() {
-                    sent.push(*id);
+            for entry in names.get(name).into_iter().flat_map(|pair| &pair.entries) {
+                if entry.pid.as_ref().is_some_and(|pid| *pid != event.pid) {
+                    continue;
+                }
+                if !sent.contains(&entry.id) && entry.sender.send(event.clone()).is_ok() {
+                    sent.push(entry.id);
                 }
             }
         }
@@ -172,7 +259,7 @@ mod tests {
     fn wildcard_subscriptions_receive_every_event_of_their_domain() {
         let mut listeners = Listeners::default();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        assert!(listeners.add(1, "d", "*", tx));
+        assert!(listeners.add(1, "d", "*", None, tx));
         assert_eq!(listeners.emit(&event("d", "nonexistentEvent")), 1);
         assert_eq!(rx.try_recv().unwrap().name, "nonexistentEvent");
         assert_eq!(listeners.emit(&event("other", "x")), 0);
@@ -183,9 +270,9 @@ mod tests {
         let mut listeners = Listeners::default();
         let (named, mut named_rx) = mpsc::unbounded_channel();
         let (any, mut any_rx) = mpsc::unbounded_channel();
-        listeners.add(1, "d", "e", named);
-        listeners.add(2, "d", "*", any.clone());
-        listeners.add(2, "d", "e", any);
+        listeners.add(1, "d", "e", None, named);
+        listeners.add(2, "d", "*", None, any.clone());
+        listeners.add(2, "d", "e", None, any);
         assert_eq!(listeners.emit(&event("d", "e")), 2);
         assert!(named_rx.try_recv().is_ok());
         assert!(any_rx.try_recv().is_ok());
@@ -196,13 +283,56 @@ mod tests {
     }
 
     #[test]
+    fn a_subscription_limited_to_a_process_receives_only_its_events() {
+        let mut listeners = Listeners::default();
+        let (mine, mut mine_rx) = mpsc::unbounded_channel();
+        let (all, mut all_rx) = mpsc::unbounded_channel();
+        listeners.add(1, "d", "e", Some("other"), mine);
+        listeners.add(2, "d", "e", None, all);
+        assert_eq!(listeners.emit(&event("d", "e")), 1, "event of pid p");
+        assert!(mine_rx.try_recv().is_err());
+        assert!(all_rx.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_pair_is_ready_once_told_and_synced_in_the_same_hub_generation() {
+        let mut listeners = Listeners::default();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        assert!(listeners.add(1, "d", "e", Some("p"), tx.clone()));
+        assert!(!listeners.ready("d", &["e"]));
+        let (told, generation) = listeners.told_names("d", &["e"]);
+        assert!(told.is_empty(), "not told yet: a sync proves nothing");
+        listeners.told("d", "e");
+        let (told, generation_after) = listeners.told_names("d", &["e"]);
+        assert_eq!(generation, generation_after);
+        listeners.synced("d", &told, generation);
+        assert!(listeners.ready("d", &["e"]));
+        assert!(
+            !listeners.ready("d", &["e", "f"]),
+            "every name must be ready"
+        );
+
+        // A hub connects: ready no more, and a sync begun before it counts for nothing.
+        let (told, before) = listeners.told_names("d", &["e"]);
+        listeners.unsync_all();
+        assert!(!listeners.ready("d", &["e"]));
+        listeners.synced("d", &told, before);
+        assert!(!listeners.ready("d", &["e"]));
+
+        // The last listener leaves: the pair starts over.
+        listeners.remove(1);
+        listeners.add(2, "d", "e", None, tx);
+        assert!(!listeners.ready("d", &["e"]));
+    }
+
+    #[test]
     fn removing_a_subscription_leaves_the_others_of_its_domain() {
         let mut listeners = Listeners::default();
         let (a, _a) = mpsc::unbounded_channel();
         let (b, mut b_rx) = mpsc::unbounded_channel();
-        listeners.add(1, "d", "e", a);
+        listeners.add(1, "d", "e", None, a);
         assert!(
-            !listeners.add(2, "d", "e", b),
+            !listeners.add(2, "d", "e", None, b),
             "not the first listener of d/e"
         );
         assert!(listeners.remove(1).is_empty(), "d/e still has a listener");

@@ -363,6 +363,17 @@ impl Spoke {
     }
 
     pub(crate) fn subscribe_names(&self, domain: &str, names: &[&str]) -> Result<Subscription> {
+        self.subscribe_process(domain, names, None)
+    }
+
+    /// Subscribes to `names` of `domain`, limited to process `pid` if given (a `wait`'s:
+    /// only that process's events are sent to it).
+    pub(crate) fn subscribe_process(
+        &self,
+        domain: &str,
+        names: &[&str],
+        pid: Option<&str>,
+    ) -> Result<Subscription> {
         check_key("domain", domain)?;
         for name in names {
             check_key("name", name)?;
@@ -374,7 +385,7 @@ impl Spoke {
         {
             let mut state = inner.state();
             for name in names {
-                if state.subscriptions.add(id, domain, name, tx.clone()) {
+                if state.subscriptions.add(id, domain, name, pid, tx.clone()) {
                     first.push((*name).to_owned());
                 }
             }
@@ -382,8 +393,9 @@ impl Spoke {
         for name in first {
             inner.broadcast(&Message::Subscribe {
                 domain: domain.to_owned(),
-                name,
+                name: name.clone(),
             });
+            inner.state().subscriptions.told(domain, &name);
         }
         Ok(Subscription {
             rx,

@@ -3,11 +3,16 @@
 //! the timeout.
 //!
 //! Order of operations closes the race between "already written" and "arriving": first
-//! subscribe, then a `sync` round trip with every connected hub (after it, every hub
-//! routes with the subscription in place), then read the event-log. An event committed
-//! before the read is found there; one routed after the sync is notified. The event-log is
-//! also re-read every `wait_recheck_ms`, a backstop for notices lost while no hub was
-//! connected.
+//! subscribe (limited to the process, so a wait receives only its own process's
+//! events), then make sure every connected hub routes with the subscription in place,
+//! then read the event-log. An event committed before the read is found there; one
+//! routed after is notified. The event-log is also re-read every `wait_recheck_ms`, a
+//! backstop for notices lost while no hub was connected.
+//!
+//! "Every hub routes with it in place" takes a `sync` round trip with every connected
+//! hub after the hubs were told of the (domain, name) — once: while the spoke keeps
+//! listening to the pair (concurrent waits overlap) and no hub has connected since, later
+//! waits skip it, so a busy command path pays no hub round trip per request.
 
 use std::time::Duration;
 
@@ -40,8 +45,19 @@ pub(crate) async fn wait(
     if names.is_empty() {
         return Err(Error::invalid("wait needs at least one event name"));
     }
-    let mut subscription = spoke.subscribe_names(domain, names)?;
-    let _ = tokio::time::timeout_at(deadline, sync(&spoke.inner, SYNC_TIMEOUT)).await;
+    let mut subscription = spoke.subscribe_process(domain, names, Some(pid))?;
+    let ready = spoke.inner.state().subscriptions.ready(domain, names);
+    if !ready {
+        let (told, generation) = spoke.inner.state().subscriptions.told_names(domain, names);
+        let synced = tokio::time::timeout_at(deadline, sync(&spoke.inner, SYNC_TIMEOUT)).await;
+        if synced == Ok(true) {
+            spoke
+                .inner
+                .state()
+                .subscriptions
+                .synced(domain, &told, generation);
+        }
+    }
     let recheck = Duration::from_millis(spoke.inner.config.wait_recheck_ms);
     loop {
         let written = spoke
@@ -75,8 +91,9 @@ pub(crate) async fn wait(
     }
 }
 
-/// A `sync` round trip with every connected hub, bounded by `timeout`.
-pub(crate) async fn sync(inner: &SpokeInner, timeout: Duration) {
+/// A `sync` round trip with every connected hub, bounded by `timeout`: true when every
+/// hub connected at the start answered (and at least one was).
+pub(crate) async fn sync(inner: &SpokeInner, timeout: Duration) -> bool {
     let outboxes: Vec<_> = inner
         .state()
         .links
@@ -98,7 +115,10 @@ pub(crate) async fn sync(inner: &SpokeInner, timeout: Duration) {
             answers.push(rx);
         }
     }
-    let _ = tokio::time::timeout(timeout, futures_util::future::join_all(answers)).await;
+    let answered = !ids.is_empty()
+        && tokio::time::timeout(timeout, futures_util::future::join_all(answers))
+            .await
+            .is_ok_and(|answers| answers.iter().all(Result::is_ok));
     let mut syncs = inner
         .syncs
         .lock()
@@ -106,4 +126,5 @@ pub(crate) async fn sync(inner: &SpokeInner, timeout: Duration) {
     for id in ids {
         syncs.remove(&id);
     }
+    answered
 }

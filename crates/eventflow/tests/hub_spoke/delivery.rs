@@ -22,6 +22,7 @@ superhero_testkit::each_backend!(
     a_consumer_killed_mid_handling_is_redelivered_to_another_spoke,
     a_poison_event_is_parked_after_max_deliveries_and_can_be_replayed,
     subscribers_and_waiters_never_take_a_consume_claim,
+    overlapping_waits_each_receive_their_own_reply,
 );
 
 const WITHIN: Duration = Duration::from_secs(60);
@@ -543,5 +544,77 @@ async fn subscribers_and_waiters_never_take_a_consume_claim(db: Db) {
     }
     watcher.shutdown().await;
     consumer.shutdown().await;
+    hub.shutdown().await;
+}
+
+/// Waits that overlap share the spoke's subscription and skip the hub round trip after
+/// the first; each must still receive its own reply by notification alone (the
+/// event-log re-read backstop is set beyond the test's patience).
+async fn overlapping_waits_each_receive_their_own_reply(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    let waiter = cluster
+        .spoke_with(SpokeConfig {
+            wait_recheck_ms: 600_000,
+            ..spoke_config()
+        })
+        .await;
+    let replier = cluster.spoke().await;
+    {
+        let publisher = replier.clone();
+        replier
+            .consume("cmd", "asked", move |event| {
+                let publisher = publisher.clone();
+                async move {
+                    let reply =
+                        NewEvent::new("cmd", event.pid.clone(), "answered").with_rid(event.id);
+                    publisher.publish(reply).await?;
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    connected(&waiter, 1).await;
+    connected(&replier, 1).await;
+    // Keeps the (cmd, answered) subscription alive and synced throughout.
+    let anchor = {
+        let waiter = waiter.clone();
+        tokio::spawn(async move {
+            waiter
+                .wait("cmd", "anchor", &["answered"], Duration::from_secs(50))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut waits = Vec::new();
+    for i in 0..40 {
+        let waiter = waiter.clone();
+        waits.push(tokio::spawn(async move {
+            let pid = format!("c-{i}");
+            let asked = waiter
+                .publish(NewEvent::new("cmd", pid.clone(), "asked"))
+                .await
+                .unwrap();
+            let reply = waiter
+                .wait_for_reply(
+                    "cmd",
+                    &pid,
+                    &["answered"],
+                    asked.id,
+                    Duration::from_secs(30),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("the reply to {pid}: {e}"));
+            (pid, asked.id, reply)
+        }));
+    }
+    for wait in waits {
+        let (pid, asked, reply) = wait.await.unwrap();
+        assert_eq!(reply.pid, pid);
+        assert_eq!(reply.rid, Some(asked));
+    }
+    anchor.abort();
+    waiter.shutdown().await;
+    replier.shutdown().await;
     hub.shutdown().await;
 }

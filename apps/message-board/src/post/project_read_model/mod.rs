@@ -1,6 +1,7 @@
 //! Use case `project_read_model`: the consumer that keeps the [read model](super::read_model)
 //! from `post-created` and `reply-created`. Applying an event inserts its row and leaves
-//! one that exists, so a redelivered event changes nothing.
+//! one that exists, so a redelivered event changes nothing; rows projected at the same
+//! time are written in one transaction.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use superhero_app::{EventKey, Handlers, Wiring};
 use superhero_core::Registry;
 use superhero_eventflow::service::Consumer;
 
-use super::read_model::{Apply, READ_MODEL, ReadModel};
+use super::read_model::{Projected, READ_MODEL, ReadModel};
 use super::{POST_CREATED, REPLY_CREATED};
 
 /// The service name of the consumer.
@@ -28,7 +29,7 @@ pub fn register(registry: &mut Registry) {
                     let model = posts.clone();
                     async move {
                         model
-                            .apply_post(&created.event, &created.payload, Apply::Insert)
+                            .project(Projected::Post(created.event, created.payload))
                             .await?;
                         Ok(())
                     }
@@ -37,7 +38,7 @@ pub fn register(registry: &mut Registry) {
                     let model = replies.clone();
                     async move {
                         model
-                            .apply_reply(&created.event, &created.payload, Apply::Insert)
+                            .project(Projected::Reply(created.event, created.payload))
                             .await?;
                         Ok(())
                     }

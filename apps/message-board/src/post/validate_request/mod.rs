@@ -25,7 +25,9 @@ use super::{
     REPLY_CREATE_REQUESTED, REPLY_CREATED, REPLY_REJECTED, Refusal, ReplyCreated, ReplyRequest,
     check_post, post_exists, text_fits,
 };
+use crate::error::BoardError;
 use crate::settings::Settings;
+use title_claim::TitleClaims;
 
 /// The service name of the consumer.
 pub const VALIDATE_REQUEST: &str = "message-board/post/validate-request";
@@ -37,15 +39,17 @@ pub const EVENTS: [EventKey; 2] = [POST_CREATE_REQUESTED.key(), REPLY_CREATE_REQ
 pub struct Validator {
     spoke: Spoke,
     store: SqlStore,
+    titles: TitleClaims,
     settings: Settings,
 }
 
 impl Validator {
-    /// A validator publishing through `spoke`, claiming titles in `store`.
-    pub fn new(spoke: Spoke, store: SqlStore, settings: Settings) -> Self {
+    /// A validator publishing through `spoke`, reading `store`, claiming `titles`.
+    pub fn new(spoke: Spoke, store: SqlStore, titles: TitleClaims, settings: Settings) -> Self {
         Validator {
             spoke,
             store,
+            titles,
             settings,
         }
     }
@@ -54,7 +58,7 @@ impl Validator {
     pub async fn decide_post(
         &self,
         request: &Received<PostRequest>,
-    ) -> Result<Result<(), Refusal>, title_claim::ClaimError> {
+    ) -> Result<Result<(), Refusal>, BoardError> {
         let post = &request.payload;
         if let Err(refusal) = check_post(post) {
             return Ok(Err(refusal));
@@ -63,14 +67,15 @@ impl Validator {
             return Ok(Err(Refusal::Banned));
         }
         // Last: a title is claimed only by a post that is created.
-        let claimed = title_claim::claim(
-            &self.store,
-            &request.event,
-            &post.author_id,
-            &post.title,
-            self.settings.duplicate_window(),
-        )
-        .await?;
+        let claimed = self
+            .titles
+            .claim(
+                &request.event,
+                &post.author_id,
+                &post.title,
+                self.settings.duplicate_window(),
+            )
+            .await?;
         Ok(if claimed {
             Ok(())
         } else {
@@ -146,7 +151,8 @@ pub fn register(registry: &mut Registry) {
             let spoke = crate::spoke_of(&ctx)?;
             let store = ctx.locate::<StoreService>(STORE)?.sql_store().clone();
             let settings = Settings::from_context(&ctx)?;
-            let validator = Arc::new(Validator::new(spoke, store, settings));
+            let titles = TitleClaims::open(&store, ctx.shutdown_token()).await?;
+            let validator = Arc::new(Validator::new(spoke, store, titles, settings));
             let replies = validator.clone();
             Ok(Handlers::new(VALIDATE_REQUEST)
                 .on(POST_CREATE_REQUESTED, move |request| {

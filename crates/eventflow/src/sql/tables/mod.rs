@@ -6,7 +6,8 @@
 //! Statements are written with `?` placeholders (numbered `$1, $2, …` for PostgreSQL on
 //! the fly) and sqlx's `any` driver types: `BIGINT`, text, bytes. Each table set has its
 //! own migrations, one list per backend, recorded in its own bookkeeping table
-//! (`<name>_migrations`).
+//! (`<name>_migrations`). [`Batcher`] coalesces concurrent calls into one transaction
+//! (group commit) or one query.
 //!
 //! ```no_run
 //! # async fn demo(store: superhero_eventflow::SqlStore) -> superhero_eventflow::Result<()> {
@@ -32,6 +33,10 @@
 //! write.commit().await?;
 //! # Ok(()) }
 //! ```
+
+mod batch;
+
+pub use batch::Batcher;
 
 use sqlx::migrate::{Migration as SqlxMigration, MigrationType, Migrator};
 use sqlx::{Any, AnyConnection, AnyPool, SqlSafeStr, Transaction};
