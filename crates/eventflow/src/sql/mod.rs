@@ -141,19 +141,34 @@ impl SqlStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let sql = match self.backend {
-            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_eventflow.sql"),
-            Backend::Postgres => include_str!("../../migrations/postgres/0001_eventflow.sql"),
-            Backend::MySql => include_str!("../../migrations/mysql/0001_eventflow.sql"),
+        let (schema, orphan_index) = match self.backend {
+            Backend::Sqlite => (
+                include_str!("../../migrations/sqlite/0001_eventflow.sql"),
+                include_str!("../../migrations/sqlite/0002_orphan_index.sql"),
+            ),
+            Backend::Postgres => (
+                include_str!("../../migrations/postgres/0001_eventflow.sql"),
+                include_str!("../../migrations/postgres/0002_orphan_index.sql"),
+            ),
+            Backend::MySql => (
+                include_str!("../../migrations/mysql/0001_eventflow.sql"),
+                include_str!("../../migrations/mysql/0002_orphan_index.sql"),
+            ),
         };
-        let migration = Migration::new(
-            1,
-            "eventflow schema".into(),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        );
-        self.run_migrations(vec![migration], "eventflow_migrations")
+        let migration = |version, description: &str, sql: &'static str| {
+            Migration::new(
+                version,
+                description.to_owned().into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        };
+        let migrations = vec![
+            migration(1, "eventflow schema", schema),
+            migration(2, "orphan index", orphan_index),
+        ];
+        self.run_migrations(migrations, "eventflow_migrations")
             .await
     }
 
