@@ -4,7 +4,12 @@
 use superhero_app::App;
 
 /// Every app, in demo order.
-pub const APPS: &[App] = &[ping_pong::APP, authorization::APP, message_board::APP];
+pub const APPS: &[App] = &[
+    ping_pong::APP,
+    authorization::APP,
+    message_board::APP,
+    eventlog_stream::APP,
+];
 
 /// The app called `name`.
 pub fn find(name: &str) -> Option<&'static App> {

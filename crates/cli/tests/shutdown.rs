@@ -83,3 +83,56 @@ fn a_request_slower_than_the_shutdown_budget_leaves_the_other_services_time_to_s
         node.dump()
     );
 }
+
+#[test]
+fn sigterm_ends_every_event_stream_and_the_demo_exits_cleanly() {
+    use hyper::Method;
+    use superhero_auth::signature::Algorithm;
+    use superhero_testkit::http::{Client, Proto};
+    use superhero_testkit::signed::{PASSWORD, SignedClient};
+    use superhero_testkit::sse::SseStream;
+
+    const STREAMS: usize = 20;
+    let dir = TempDir::new();
+    let port = free_port();
+    let mut node = demo(&dir, port, &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut streams = runtime.block_on(async {
+        let mut client = Client::connect(local(port), &Proto::Http1).await;
+        let user = serde_json::json!({"name": "watcher", "password": PASSWORD});
+        assert_eq!(client.post_json("/users", &user).await.status, 201);
+        let mut watcher =
+            SignedClient::sign_in(client, "watcher", PASSWORD, Algorithm::HmacSha256).await;
+        let mut streams = Vec::with_capacity(STREAMS);
+        for _ in 0..STREAMS {
+            let ticket = watcher.send(Method::POST, "/eventlog/tickets", b"").await;
+            assert_eq!(ticket.status, 201, "{}", ticket.text());
+            let path = format!(
+                "/eventlog/post/stream?from=0&ticket={}",
+                ticket.json()["ticket"].as_str().unwrap()
+            );
+            let mut client = Client::connect(local(port), &Proto::Http1).await;
+            match SseStream::open(&mut client, &path, &[]).await {
+                Ok(stream) => streams.push(stream),
+                Err(reply) => panic!("{} {}", reply.status, reply.text()),
+            }
+        }
+        streams
+    });
+
+    let start = Instant::now();
+    node.stop_cleanly(PROMPT);
+    eprintln!(
+        "stopped {:?} after SIGTERM with {STREAMS} open streams",
+        start.elapsed()
+    );
+    assert_clean(&node);
+    runtime.block_on(async {
+        for stream in &mut streams {
+            assert!(
+                stream.ends_within(Duration::from_secs(1)).await,
+                "the stream ended"
+            );
+        }
+    });
+}

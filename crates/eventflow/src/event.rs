@@ -328,13 +328,17 @@ impl AppendRequest {
     }
 }
 
-/// A catch-up read: events after a global position, optionally one domain and some names.
+/// A catch-up read: events after a global position, optionally one domain (and one
+/// process of it) and some names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatchUp {
     /// Return events whose position is greater than this (0: from the start).
     pub after: u64,
     /// Only events of this domain.
     pub domain: Option<String>,
+    /// Only events of this process (with `domain`; ignored without it).
+    #[serde(default)]
+    pub pid: Option<String>,
     /// Only events with one of these names (empty: every name).
     pub names: Vec<String>,
     /// At most this many events (the page size).
@@ -347,6 +351,7 @@ impl CatchUp {
         CatchUp {
             after,
             domain: None,
+            pid: None,
             names: Vec::new(),
             limit,
         }
@@ -355,6 +360,13 @@ impl CatchUp {
     /// Only events of `domain`.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.domain = Some(domain.into());
+        self
+    }
+
+    /// Only events of process `pid` of `domain`.
+    pub fn process(mut self, domain: impl Into<String>, pid: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self.pid = Some(pid.into());
         self
     }
 

@@ -247,8 +247,12 @@ impl EventLog for SqlStore {
             event_columns!(),
             " FROM eventflow_event e WHERE e.position > ?"
         ));
+        let pid = catch_up.domain.as_ref().and(catch_up.pid.as_ref());
         if catch_up.domain.is_some() {
             sql.push_str(" AND e.domain = ?");
+        }
+        if pid.is_some() {
+            sql.push_str(" AND e.pid = ?");
         }
         if !catch_up.names.is_empty() {
             sql.push_str(&format!(
@@ -261,6 +265,9 @@ impl EventLog for SqlStore {
             .bind(to_db(catch_up.after, "position")?);
         if let Some(domain) = &catch_up.domain {
             query = query.bind(domain.as_str());
+        }
+        if let Some(pid) = pid {
+            query = query.bind(pid.as_str());
         }
         for name in &catch_up.names {
             query = query.bind(name.as_str());

@@ -348,8 +348,9 @@ async fn catch_up_reads_pages_in_position_order_with_filters(h: &Harness) {
     for i in 0..7 {
         let domain = if i % 2 == 0 { "even" } else { "odd" };
         let name = if i % 3 == 0 { "three" } else { "other" };
+        let pid = if i < 4 { "p" } else { "q" };
         all.push(
-            s.append_one(NewEvent::new(domain, "p", name))
+            s.append_one(NewEvent::new(domain, pid, name))
                 .await
                 .unwrap()
                 .position,
@@ -377,6 +378,19 @@ async fn catch_up_reads_pages_in_position_order_with_filters(h: &Harness) {
     assert_eq!(positions, [all[0], all[6]]);
     let tail = s.read_from(&CatchUp::after(all[5], 100)).await.unwrap();
     assert_eq!(tail.len(), 1);
+    // One process of a domain: "even" events 0 and 2 are process p, 4 and 6 are q.
+    let q = s
+        .read_from(&CatchUp::after(0, 100).process("even", "q"))
+        .await
+        .unwrap();
+    let positions: Vec<u64> = q.iter().map(|e| e.position).collect();
+    assert_eq!(positions, [all[4], all[6]]);
+    let q_after = s
+        .read_from(&CatchUp::after(all[4], 100).process("even", "q"))
+        .await
+        .unwrap();
+    assert_eq!(q_after.len(), 1);
+    assert_eq!(q_after[0].position, all[6]);
 }
 
 async fn delete_event_and_delete_stream_remove_everything_linked(h: &Harness) {

@@ -1,0 +1,169 @@
+//! The fan-out: one feed per streamed domain and node. A feed holds one spoke
+//! subscription to its domain (every name) and uses each notification only as a signal:
+//! it reads the domain's new events from the store after its cursor, in position order,
+//! and broadcasts them to every stream of the node. Reading by position, not relaying
+//! notifications, is what makes the broadcast complete and ordered: notifications of two
+//! publishers can arrive out of order, and events only appended (never published) send
+//! none; the store's positions are in commit order and never skipped
+//! (`superhero_eventflow::store`). The store is also read every `poll_ms` without a
+//! notification.
+//!
+//! The broadcast keeps the last `buffer` events ([`tokio::sync::broadcast`]): memory per
+//! domain is bounded however slow a client is; a stream that falls further behind is told
+//! so (`Lagged`) and catches up from the store by position.
+//!
+//! Hand-over (no gap, no duplicate): a stream subscribes to the feed *before* it reads
+//! its catch-up from the store. Every event the feed broadcasts after that moment has a
+//! position above the feed's cursor at that moment, and every event up to that cursor was
+//! committed before it, so the catch-up read sees it. The stream skips what it already
+//! sent by position.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use superhero_core::{CancellationToken, Registry, Service};
+use superhero_eventflow::service::{SPOKE, SpokeService};
+use superhero_eventflow::{CatchUp, Event, Result, Spoke, Subscription};
+use tokio::sync::{Mutex, broadcast};
+
+use crate::settings::Settings;
+
+/// The service name.
+pub const FEEDS: &str = "eventlog-stream/eventlog/feeds";
+
+/// Events read from the store per query.
+pub const PAGE: u32 = 500;
+
+/// A domain's events as the feed broadcasts them.
+pub type Feed = broadcast::Receiver<Arc<Event>>;
+
+/// The feeds of this node, one per domain, started on first use.
+pub struct Feeds {
+    spoke: Spoke,
+    buffer: usize,
+    poll: Duration,
+    feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+    stop: CancellationToken,
+    resyncs: AtomicU64,
+}
+
+impl Service for Feeds {}
+
+impl Feeds {
+    /// Feeds reading through `spoke`, ending with `stop`.
+    pub fn new(spoke: Spoke, settings: &Settings, stop: CancellationToken) -> Self {
+        Feeds {
+            spoke,
+            buffer: settings.buffer,
+            poll: Duration::from_millis(settings.poll_ms),
+            feeds: Mutex::new(HashMap::new()),
+            stop,
+            resyncs: AtomicU64::new(0),
+        }
+    }
+
+    /// The store the feeds read.
+    pub fn store(&self) -> &Arc<dyn superhero_eventflow::EventStore> {
+        self.spoke.store()
+    }
+
+    /// How many times a stream fell behind the fan-out's buffer and was resynchronised
+    /// from the store, since the node started.
+    pub fn resyncs(&self) -> u64 {
+        self.resyncs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_resync(&self) {
+        self.resyncs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A receiver of `domain`'s events from now on, starting its feed if needed (the
+    /// caller checked that `domain` is streamed: feeds are never removed).
+    pub async fn subscribe(&self, domain: &str) -> Result<Feed> {
+        let mut feeds = self.feeds.lock().await;
+        if let Some(sender) = feeds.get(domain) {
+            return Ok(sender.subscribe());
+        }
+        let subscription = self.spoke.subscribe(domain, "*")?;
+        // Events up to the head now are the streams' catch-up; the feed starts after.
+        let cursor = self.spoke.store().head_position().await?;
+        let (sender, receiver) = broadcast::channel(self.buffer);
+        feeds.insert(domain.to_owned(), sender.clone());
+        tokio::spawn(run(
+            FeedTask {
+                domain: domain.to_owned(),
+                store: self.spoke.store().clone(),
+                sender,
+                cursor,
+            },
+            subscription,
+            self.poll,
+            self.stop.clone(),
+        ));
+        Ok(receiver)
+    }
+}
+
+struct FeedTask {
+    domain: String,
+    store: Arc<dyn superhero_eventflow::EventStore>,
+    sender: broadcast::Sender<Arc<Event>>,
+    cursor: u64,
+}
+
+impl FeedTask {
+    /// Broadcasts every event after the cursor.
+    async fn advance(&mut self) -> Result<()> {
+        loop {
+            let page = self
+                .store
+                .read_from(&CatchUp::after(self.cursor, PAGE).domain(self.domain.clone()))
+                .await?;
+            let full = page.len() == PAGE as usize;
+            for event in page {
+                self.cursor = event.position;
+                // No receiver (no stream open) is fine: the cursor still moves.
+                let _ = self.sender.send(Arc::new(event));
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn run(
+    mut feed: FeedTask,
+    mut subscription: Subscription,
+    poll: Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            notified = subscription.recv() => {
+                if notified.is_none() {
+                    return; // the spoke shut down
+                }
+                while subscription.try_recv().is_some() {}
+            }
+            () = tokio::time::sleep(poll) => {}
+        }
+        if let Err(error) = feed.advance().await {
+            tracing::warn!(code = error.code(), %error, domain = %feed.domain, "the event-log feed could not read the store; retrying");
+        }
+    }
+}
+
+/// Registers the service.
+pub fn register(registry: &mut Registry) {
+    registry
+        .register(FEEDS, |ctx| async move {
+            let spoke = ctx.locate::<SpokeService>(SPOKE)?.spoke().clone();
+            let settings = Settings::from_context(&ctx)?;
+            Ok(Feeds::new(spoke, &settings, ctx.shutdown_token()))
+        })
+        .uses([SPOKE]);
+}
