@@ -102,4 +102,7 @@ pub enum BenchCommand {
     /// Signed posts created end to end (publish → validating consumer → outcome → 201)
     /// per second with p50/p99, on SQLite and PostgreSQL, with wrk.
     MessageBoard(crate::bench::message_board::MessageBoardBenchArgs),
+    /// Many concurrent event streams on a demo node: server memory per idle stream and
+    /// the latency from an event's append to the last client receiving it.
+    EventlogStream(crate::bench::eventlog_stream::EventlogStreamBenchArgs),
 }

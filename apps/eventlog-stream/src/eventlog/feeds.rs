@@ -23,9 +23,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use superhero_core::{CancellationToken, Registry, Service};
 use superhero_eventflow::service::{SPOKE, SpokeService};
 use superhero_eventflow::{CatchUp, Event, Result, Spoke, Subscription};
+use superhero_http::SseEvent;
 use tokio::sync::{Mutex, broadcast};
 
 use crate::settings::Settings;
@@ -36,15 +38,41 @@ pub const FEEDS: &str = "eventlog-stream/eventlog/feeds";
 /// Events read from the store per query.
 pub const PAGE: u32 = 500;
 
+/// An event as the feed broadcasts it: the event, and its SSE frame encoded once for
+/// every stream.
+#[derive(Debug)]
+pub struct Broadcast {
+    /// The event.
+    pub event: Event,
+    /// `id: <position>`, `event: <name>`, `data: <the event as JSON>`.
+    pub frame: Bytes,
+}
+
 /// A domain's events as the feed broadcasts them.
-pub type Feed = broadcast::Receiver<Arc<Event>>;
+pub type Feed = broadcast::Receiver<Arc<Broadcast>>;
+
+/// The SSE frame of `event`.
+pub fn frame(event: &Event) -> Bytes {
+    match SseEvent::json(event) {
+        Ok(data) => data
+            .id(event.position.to_string())
+            .event(event.name.clone())
+            .encode(),
+        // An event read from the store is JSON already; were it not, the client still
+        // gets its position and name, and no data.
+        Err(_) => SseEvent::data("null")
+            .id(event.position.to_string())
+            .event(event.name.clone())
+            .encode(),
+    }
+}
 
 /// The feeds of this node, one per domain, started on first use.
 pub struct Feeds {
     spoke: Spoke,
     buffer: usize,
     poll: Duration,
-    feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+    feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Broadcast>>>>,
     stop: CancellationToken,
     resyncs: AtomicU64,
 }
@@ -109,7 +137,7 @@ impl Feeds {
 struct FeedTask {
     domain: String,
     store: Arc<dyn superhero_eventflow::EventStore>,
-    sender: broadcast::Sender<Arc<Event>>,
+    sender: broadcast::Sender<Arc<Broadcast>>,
     cursor: u64,
 }
 
@@ -125,7 +153,8 @@ impl FeedTask {
             for event in page {
                 self.cursor = event.position;
                 // No receiver (no stream open) is fine: the cursor still moves.
-                let _ = self.sender.send(Arc::new(event));
+                let frame = frame(&event);
+                let _ = self.sender.send(Arc::new(Broadcast { event, frame }));
             }
             if !full {
                 return Ok(());

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod eventflow;
+pub mod eventlog_stream;
 pub mod http;
 mod load;
 pub mod message_board;

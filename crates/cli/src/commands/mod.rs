@@ -23,6 +23,9 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::MessageBoard(args)) => {
             crate::bench::message_board::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::EventlogStream(args)) => {
+            crate::bench::eventlog_stream::execute(&cli.global, args).await
+        }
         Command::Bench(BenchCommand::Eventflow(args)) => {
             crate::bench::eventflow::execute(&cli.global, args).await
         }

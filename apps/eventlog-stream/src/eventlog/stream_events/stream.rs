@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use superhero_eventflow::{CatchUp, Event, EventStore, Result};
-use superhero_http::{SseEvent, SseSender};
+use superhero_http::SseSender;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::eventlog::feeds::{Feed, Feeds, PAGE};
+use crate::eventlog::feeds::{Feed, Feeds, PAGE, frame};
 
 /// What a stream shows: a domain, optionally one process of it, optionally some names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +68,13 @@ pub(crate) async fn run(
                 received = feed.recv() => received,
             };
             match event {
-                Ok(event) => {
-                    if event.position > sent && filter.matches(&event) {
-                        send(&sender, &event).await?;
+                Ok(broadcast) => {
+                    let event = &broadcast.event;
+                    if event.position > sent && filter.matches(event) {
+                        sender
+                            .send_encoded(broadcast.frame.clone())
+                            .await
+                            .map_err(|_| End::Closed)?;
                     }
                     sent = sent.max(event.position);
                 }
@@ -111,9 +115,8 @@ async fn catch_up(
 }
 
 async fn send(sender: &SseSender, event: &Event) -> std::result::Result<(), End> {
-    let message = SseEvent::json(event)
-        .map_err(|_| End::Closed)?
-        .id(event.position.to_string())
-        .event(event.name.clone());
-    sender.send(message).await.map_err(|_| End::Closed)
+    sender
+        .send_encoded(frame(event))
+        .await
+        .map_err(|_| End::Closed)
 }
