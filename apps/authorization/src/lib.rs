@@ -23,7 +23,7 @@
 pub mod session;
 pub mod user;
 
-use superhero_app::{App, Wiring};
+use superhero_app::{App, Panel, Wiring};
 use superhero_auth::SIGNED_SESSION;
 use superhero_core::Registry;
 
@@ -37,7 +37,10 @@ pub const APP: App = App {
     links: &[],
     register,
     wiring,
-    panel: None,
+    panel: Some(Panel {
+        title: "Your activity",
+        html: include_str!("panel.html"),
+    }),
     rebuild: None,
 };
 

@@ -22,7 +22,7 @@ pub mod error;
 pub mod eventlog;
 pub mod settings;
 
-use superhero_app::{App, Link, Wiring};
+use superhero_app::{App, Link, Panel, Wiring};
 use superhero_auth::SIGNED_SESSION;
 use superhero_core::Registry;
 
@@ -39,7 +39,10 @@ pub const APP: App = App {
     }],
     register,
     wiring,
-    panel: None,
+    panel: Some(Panel {
+        title: "Event-log explorer",
+        html: include_str!("panel.html"),
+    }),
     rebuild: None,
 };
 

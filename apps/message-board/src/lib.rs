@@ -30,7 +30,7 @@ pub mod post;
 pub mod settings;
 
 use superhero_app::read_model::Progress;
-use superhero_app::{App, Link, Wiring};
+use superhero_app::{App, Link, Panel, Wiring};
 use superhero_auth::SIGNED_SESSION;
 use superhero_core::{BoxError, Registry, ServiceContext};
 use superhero_eventflow::service::{SPOKE, SpokeService};
@@ -49,7 +49,10 @@ pub const APP: App = App {
     }],
     register,
     wiring,
-    panel: None,
+    panel: Some(Panel {
+        title: "Message board",
+        html: include_str!("panel.html"),
+    }),
     rebuild: Some(|store: SqlStore, progress: Progress| {
         Box::pin(async move {
             let rebuilt = post::read_model::rebuild(&store, progress).await?;

@@ -63,6 +63,14 @@ pub struct Link {
 
 /// An app's section of the demo's browser page: a title and an HTML fragment (plain
 /// HTML/CSS/JS, no external resources) that the page places in its own section.
+///
+/// A fragment's inline scripts run as the page loads and may use the page's toolkit,
+/// `window.superhero` (`crates/cli/src/page/shell.html`): `signedFetch(method, path,
+/// body?)` (an RFC 9421 signed request with the signed-in session), `api(method, path,
+/// body?)`, `stream(path, names, {from, onEvent, onState, onResume})` (an event-log
+/// stream opened with a ticket and resumed after drops), `timeline(ol)` and
+/// `onSession(fn)`. Elements marked `data-needs-session` are greyed out while nobody is
+/// signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Panel {
     /// The section's heading.

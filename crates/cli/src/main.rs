@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod error;
 mod hello;
+mod page;
 mod services;
 mod settings;
 

@@ -16,5 +16,6 @@ pub fn registry() -> Registry {
     for app in APPS {
         (app.register)(&mut registry);
     }
+    (crate::page::APP.register)(&mut registry);
     registry
 }

@@ -21,6 +21,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod backend;
+pub mod browser;
 pub mod eventflow;
 pub mod eventually;
 pub mod files;
@@ -31,6 +32,7 @@ pub mod signed;
 pub mod sse;
 
 pub use backend::Backend;
+pub use browser::Browser;
 pub use eventually::{eventually, eventually_blocking};
 pub use files::TempDir;
 pub use node::{TestNode, TestNodeBuilder};

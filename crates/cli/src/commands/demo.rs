@@ -43,6 +43,7 @@ pub async fn execute(global: &GlobalArgs, args: DemoArgs) -> CliResult {
         for app in APPS {
             builder = app.configure(builder);
         }
+        builder = crate::page::APP.configure(builder);
         if args.data.is_some() {
             builder = builder.set("eventflow/store/url", store.clone());
         }
