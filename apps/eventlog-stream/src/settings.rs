@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [eventlog-stream]
-//! domains = ["post", "reply", "activity"]  # the domains that can be streamed
+//! domains = ["post", "reply", "activity", "order", "payment", "shipment", "notification"]
 //! private_domains = ["activity"]           # streamed only per pid, to the user it names
 //! max_streams = 10000                      # open streams per node; beyond: 503
 //! ticket_ttl_ms = 30000                    # how long a stream ticket is valid
@@ -27,7 +27,8 @@ pub const CONFIG_KEY: &str = "eventlog-stream";
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The domains that can be streamed; any other answers 404
-    /// (`E_EVENTLOG_DOMAIN_UNKNOWN`). Default: `post`, `reply`, `activity`.
+    /// (`E_EVENTLOG_DOMAIN_UNKNOWN`). Default: the demo's (the message board's, the
+    /// activity records, the sale-order saga's four).
     pub domains: Vec<String>,
     /// Domains whose streams are private: only `GET /eventlog/{domain}/{pid}/stream`
     /// where `pid` is the ticket's user id (else 403 `E_EVENTLOG_FORBIDDEN`). Default:
@@ -54,7 +55,17 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            domains: ["post", "reply", "activity"].map(String::from).to_vec(),
+            domains: [
+                "post",
+                "reply",
+                "activity",
+                "order",
+                "payment",
+                "shipment",
+                "notification",
+            ]
+            .map(String::from)
+            .to_vec(),
             private_domains: vec!["activity".to_owned()],
             max_streams: 10_000,
             ticket_ttl_ms: 30_000,

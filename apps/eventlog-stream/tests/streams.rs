@@ -18,7 +18,7 @@ const WITHIN: Duration = Duration::from_secs(20);
 
 /// A node streaming the domain `shop` and the private `activity`, with `settings` on top.
 async fn node(backend: Backend, settings: Value) -> TestNode {
-    let mut config = json!({"domains": ["shop", "activity"]});
+    let mut config = json!({"domains": ["shop", "audit", "activity"]});
     for (key, value) in settings.as_object().unwrap() {
         config[key] = value.clone();
     }
@@ -78,6 +78,7 @@ superhero_testkit::each_backend!(
     a_stream_catches_up_from_a_position_then_follows_live_events,
     a_resumed_stream_gets_exactly_the_events_it_missed_mid_burst,
     a_process_stream_and_names_show_only_their_events,
+    a_stream_of_several_domains_is_one_position_order,
     a_slow_client_catches_up_from_the_store_by_position,
     a_thousand_clients_each_receive_every_event_of_a_burst_in_order,
     a_ticket_opens_one_stream_once_and_expires,
@@ -180,6 +181,63 @@ async fn a_process_stream_and_names_show_only_their_events(backend: Backend) {
     publish(&node, "other", 3).await;
     let live = publish(&node, "mine", 1).await;
     assert_eq!(ids(&process.take(1, WITHIN).await), live);
+}
+
+async fn a_stream_of_several_domains_is_one_position_order(backend: Backend) {
+    let node = node(backend, json!({})).await;
+    let mut alice = user(&node, "alice").await;
+    let spoke = node.spoke();
+    let interleave = |round: usize| {
+        let spoke = spoke.clone();
+        async move {
+            let mut mine = Vec::new();
+            for i in 0..12 {
+                let domain = if i % 2 == 0 { "shop" } else { "audit" };
+                let pid = if i % 3 == 0 { "other" } else { "o-1" };
+                let event = NewEvent::new(domain, pid, format!("e{round}-{i}"));
+                let position = spoke.publish(event).await.unwrap().position;
+                if pid == "o-1" {
+                    mine.push(position);
+                }
+            }
+            mine
+        }
+    };
+    let before = interleave(0).await;
+    let mut both = open(
+        &node,
+        &mut alice,
+        "/eventlog/shop,audit/o-1/stream?from=0",
+        &[],
+    )
+    .await;
+    let caught_up = both.take(before.len(), WITHIN).await;
+    assert_eq!(ids(&caught_up), before);
+    let live = interleave(1).await;
+    assert_eq!(ids(&both.take(live.len(), WITHIN).await), live);
+    // Resumed from the middle of the first round: exactly the rest, in order.
+    let middle = before[3].to_string();
+    let mut resumed = open(
+        &node,
+        &mut alice,
+        "/eventlog/audit,shop/o-1/stream",
+        &[("last-event-id", &middle)],
+    )
+    .await;
+    let rest: Vec<u64> = before[4..].iter().chain(&live).copied().collect();
+    assert_eq!(ids(&resumed.take(rest.len(), WITHIN).await), rest);
+    // A private domain among several still needs its own pid.
+    let ticket = ticket(&mut alice).await;
+    let mut client = node.client(&Proto::Http1).await;
+    let refused = SseStream::open(
+        &mut client,
+        &format!("/eventlog/shop,activity/o-1/stream?ticket={ticket}"),
+        &[],
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(refused.status, 403);
 }
 
 async fn a_slow_client_catches_up_from_the_store_by_position(backend: Backend) {
@@ -340,6 +398,11 @@ async fn bad_input_has_its_status_and_code(backend: Backend) {
     let mut alice = user(&node, "alice").await;
     let cases = [
         ("/eventlog/secret/stream", 404, "E_EVENTLOG_DOMAIN_UNKNOWN"),
+        (
+            "/eventlog/shop,secret/stream",
+            404,
+            "E_EVENTLOG_DOMAIN_UNKNOWN",
+        ),
         ("/eventlog/shop/stream?from=-1", 400, "E_EVENTLOG_FROM"),
         ("/eventlog/shop/stream?from=abc", 400, "E_EVENTLOG_FROM"),
     ];

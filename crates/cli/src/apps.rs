@@ -8,6 +8,7 @@ pub const APPS: &[App] = &[
     ping_pong::APP,
     authorization::APP,
     message_board::APP,
+    sale_order::APP,
     eventlog_stream::APP,
 ];
 

@@ -1,6 +1,7 @@
 //! The demo's browser page, used as a person would, in headless Chromium: register,
 //! sign in (requests signed in the page with WebCrypto), post, watch the post's events
 //! grow the live timeline, drop the stream and see it resume with nothing missed, reply,
+//! place an order, pay it and deliver it as the carrier while its saga's timeline grows,
 //! and see one's own activity. Screenshots go to `target/screenshots/`; a script error
 //! on the page fails the test.
 
@@ -71,9 +72,24 @@ superhero_testkit::needs_browser! {
         wait_for_text(page, "#mb-posts", "1 reply").await;
         wait_for_text(page, "#mb-posts", "alice: A reply").await;
 
+        // An order: placed, paid, delivered by the carrier (she plays it in the demo);
+        // its timeline grows with the saga's events of all four contexts.
+        page.find(Locator::Css("#so-place")).await.unwrap().click().await.unwrap();
+        wait_for_count(page, "#so-orders li[data-order]", 1).await;
+        let order = "#so-orders li[data-order] ol li";
+        wait_for_count(page, &format!("{order}[data-name='notified-customer-of-payment-requested']"), 1).await;
+        page.find(Locator::Css("#so-orders .so-pay")).await.unwrap().click().await.unwrap();
+        wait_for_count(page, &format!("{order}[data-name='shipment-scheduled']"), 1).await;
+        page.find(Locator::Css("#so-orders .so-carrier[data-status='delivered']")).await.unwrap().click().await.unwrap();
+        wait_for_count(page, &format!("{order}[data-name='notified-customer-of-shipment-delivered']"), 1).await;
+        wait_for_text(page, "#so-orders .so-state", "delivered").await;
+        let saga = script(page, "return [...document.querySelectorAll('#so-orders li[data-order] ol li[data-name]')].map(li => li.dataset.name)").await;
+        assert_eq!(saga.as_array().unwrap().len(), 10, "the ten events of a delivered order: {saga}");
+        browser.screenshot("page-3-order").await;
+
         // Her own activity: the signed requests she made.
         wait_for_count(page, "#auth-activity li[data-name='user-activity']", 3).await;
-        browser.screenshot("page-3-live").await;
+        browser.screenshot("page-4-live").await;
 
         let errors = script(page, "return window.pageErrors").await;
         assert_eq!(errors, Value::Array(Vec::new()), "script errors on the page");

@@ -26,9 +26,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use superhero_core::{CancellationToken, Registry, Service};
 use superhero_eventflow::service::{SPOKE, SpokeService};
-use superhero_eventflow::{CatchUp, Event, Result, Spoke, Subscription};
+use superhero_eventflow::{CatchUp, Event, Result, Spoke};
 use superhero_http::SseEvent;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, mpsc};
 
 use crate::settings::Settings;
 
@@ -67,11 +67,16 @@ pub fn frame(event: &Event) -> Bytes {
     }
 }
 
-/// The feeds of this node, one per domain, started on first use.
+/// The key of the feed of every streamed domain at once (for streams of several).
+const ALL: &str = "*";
+
+/// The feeds of this node, one per domain, and one of every streamed domain for streams
+/// of several domains, each started on first use.
 pub struct Feeds {
     spoke: Spoke,
     buffer: usize,
     poll: Duration,
+    domains: Vec<String>,
     feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Broadcast>>>>,
     stop: CancellationToken,
     resyncs: AtomicU64,
@@ -86,6 +91,7 @@ impl Feeds {
             spoke,
             buffer: settings.buffer,
             poll: Duration::from_millis(settings.poll_ms),
+            domains: settings.domains.clone(),
             feeds: Mutex::new(HashMap::new()),
             stop,
             resyncs: AtomicU64::new(0),
@@ -110,23 +116,48 @@ impl Feeds {
     /// A receiver of `domain`'s events from now on, starting its feed if needed (the
     /// caller checked that `domain` is streamed: feeds are never removed).
     pub async fn subscribe(&self, domain: &str) -> Result<Feed> {
+        self.feed(domain, std::slice::from_ref(&domain.to_owned()))
+            .await
+    }
+
+    /// A receiver of the events of every streamed domain, in one position order: for
+    /// streams of several domains (each stream filters what it shows).
+    pub async fn subscribe_all(&self) -> Result<Feed> {
+        self.feed(ALL, &self.domains.clone()).await
+    }
+
+    async fn feed(&self, key: &str, domains: &[String]) -> Result<Feed> {
         let mut feeds = self.feeds.lock().await;
-        if let Some(sender) = feeds.get(domain) {
+        if let Some(sender) = feeds.get(key) {
             return Ok(sender.subscribe());
         }
-        let subscription = self.spoke.subscribe(domain, "*")?;
+        let mut subscriptions = Vec::with_capacity(domains.len());
+        for domain in domains {
+            subscriptions.push(self.spoke.subscribe(domain, "*")?);
+        }
         // Events up to the head now are the streams' catch-up; the feed starts after.
         let cursor = self.spoke.store().head_position().await?;
         let (sender, receiver) = broadcast::channel(self.buffer);
-        feeds.insert(domain.to_owned(), sender.clone());
+        feeds.insert(key.to_owned(), sender.clone());
+        let (notify, notified) = mpsc::channel(1);
+        for mut subscription in subscriptions {
+            let notify = notify.clone();
+            tokio::spawn(async move {
+                while subscription.recv().await.is_some() {
+                    // A full channel already holds a signal: the feed reads all anyway.
+                    let _ = notify.try_send(());
+                }
+            });
+        }
+        drop(notify);
         tokio::spawn(run(
             FeedTask {
-                domain: domain.to_owned(),
+                domains: domains.to_vec(),
                 store: self.spoke.store().clone(),
                 sender,
                 cursor,
             },
-            subscription,
+            notified,
             self.poll,
             self.stop.clone(),
         ));
@@ -135,7 +166,7 @@ impl Feeds {
 }
 
 struct FeedTask {
-    domain: String,
+    domains: Vec<String>,
     store: Arc<dyn superhero_eventflow::EventStore>,
     sender: broadcast::Sender<Arc<Broadcast>>,
     cursor: u64,
@@ -145,13 +176,19 @@ impl FeedTask {
     /// Broadcasts every event after the cursor.
     async fn advance(&mut self) -> Result<()> {
         loop {
-            let page = self
-                .store
-                .read_from(&CatchUp::after(self.cursor, PAGE).domain(self.domain.clone()))
-                .await?;
+            // One domain: read just it. Several: read everything after the cursor (one
+            // position order) and keep theirs.
+            let read = match self.domains.as_slice() {
+                [domain] => CatchUp::after(self.cursor, PAGE).domain(domain.clone()),
+                _ => CatchUp::after(self.cursor, PAGE),
+            };
+            let page = self.store.read_from(&read).await?;
             let full = page.len() == PAGE as usize;
             for event in page {
                 self.cursor = event.position;
+                if !self.domains.contains(&event.domain) {
+                    continue;
+                }
                 // No receiver (no stream open) is fine: the cursor still moves.
                 let frame = frame(&event);
                 let _ = self.sender.send(Arc::new(Broadcast { event, frame }));
@@ -165,23 +202,22 @@ impl FeedTask {
 
 async fn run(
     mut feed: FeedTask,
-    mut subscription: Subscription,
+    mut notified: mpsc::Receiver<()>,
     poll: Duration,
     stop: CancellationToken,
 ) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            notified = subscription.recv() => {
-                if notified.is_none() {
+            signal = notified.recv() => {
+                if signal.is_none() {
                     return; // the spoke shut down
                 }
-                while subscription.try_recv().is_some() {}
             }
             () = tokio::time::sleep(poll) => {}
         }
         if let Err(error) = feed.advance().await {
-            tracing::warn!(code = error.code(), %error, domain = %feed.domain, "the event-log feed could not read the store; retrying");
+            tracing::warn!(code = error.code(), %error, domains = ?feed.domains, "the event-log feed could not read the store; retrying");
         }
     }
 }

@@ -47,13 +47,22 @@ impl Service for StreamEventsUsingHttp {}
 #[async_trait]
 impl Dispatcher for StreamEventsUsingHttp {
     async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
-        let domain = request.path_param("domain").unwrap_or_default().to_owned();
+        // `{domain}` may name several domains, separated by commas: one stream of all
+        // of them in one position order (a process's composite log, say).
+        let mut domains: Vec<String> = request
+            .path_param("domain")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        domains.sort();
+        domains.dedup();
         let pid = request.path_param("pid").map(str::to_owned);
-        if !self.settings.streams(&domain) {
+        if let Some(unknown) = domains.iter().find(|d| !self.settings.streams(d)) {
             return Err(HttpError::status(
                 StatusCode::NOT_FOUND,
                 "E_EVENTLOG_DOMAIN_UNKNOWN",
-                format!("The domain {domain:?} is not streamed"),
+                format!("The domain {unknown:?} is not streamed"),
             ));
         }
         let names = names(request.query_param("names").as_deref())?;
@@ -80,7 +89,9 @@ impl Dispatcher for StreamEventsUsingHttp {
             .await
             .map_err(http_error)?
             .ok_or_else(|| bad_ticket("The stream ticket is unknown, used or expired"))?;
-        if self.settings.is_private(&domain) && pid.as_deref() != Some(user.as_str()) {
+        if let Some(domain) = domains.iter().find(|d| self.settings.is_private(d))
+            && pid.as_deref() != Some(user.as_str())
+        {
             return Err(HttpError::status(
                 StatusCode::FORBIDDEN,
                 "E_EVENTLOG_FORBIDDEN",
@@ -89,7 +100,11 @@ impl Dispatcher for StreamEventsUsingHttp {
                 ),
             ));
         }
-        let feed = self.feeds.subscribe(&domain).await.map_err(http_error)?;
+        let feed = match domains.as_slice() {
+            [domain] => self.feeds.subscribe(domain).await,
+            _ => self.feeds.subscribe_all().await,
+        }
+        .map_err(http_error)?;
         let store = self.feeds.store();
         // Without a position the stream starts now: after the head, read after the
         // subscription (so nothing between the two is lost).
@@ -102,7 +117,11 @@ impl Dispatcher for StreamEventsUsingHttp {
             retry: Some(Duration::from_millis(self.settings.retry_ms)),
             buffer: 32,
         });
-        let filter = Filter { domain, pid, names };
+        let filter = Filter {
+            domains,
+            pid,
+            names,
+        };
         tokio::spawn(stream::run(
             sender,
             feed,

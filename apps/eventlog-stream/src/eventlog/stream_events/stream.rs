@@ -12,11 +12,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::eventlog::feeds::{Feed, Feeds, PAGE, frame};
 
-/// What a stream shows: a domain, optionally one process of it, optionally some names.
+/// What a stream shows: one domain or several, optionally one process of them,
+/// optionally some names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
-    /// The domain.
-    pub domain: String,
+    /// The domains (at least one).
+    pub domains: Vec<String>,
     /// Only this process.
     pub pid: Option<String>,
     /// Only these names (empty: all).
@@ -26,17 +27,38 @@ pub struct Filter {
 impl Filter {
     /// Whether `event` belongs to the stream.
     pub fn matches(&self, event: &Event) -> bool {
-        event.domain == self.domain
+        self.domains.contains(&event.domain)
             && self.pid.as_ref().is_none_or(|pid| *pid == event.pid)
             && (self.names.is_empty() || self.names.contains(&event.name))
     }
 
-    fn catch_up(&self, after: u64) -> CatchUp {
+    /// The catch-up read of `domain` after `after`.
+    fn catch_up(&self, domain: &str, after: u64) -> CatchUp {
         let read = match &self.pid {
-            Some(pid) => CatchUp::after(after, PAGE).process(self.domain.clone(), pid.clone()),
-            None => CatchUp::after(after, PAGE).domain(self.domain.clone()),
+            Some(pid) => CatchUp::after(after, PAGE).process(domain.to_owned(), pid.clone()),
+            None => CatchUp::after(after, PAGE).domain(domain.to_owned()),
         };
         read.names(self.names.iter().cloned())
+    }
+
+    /// The next events after `after`, in position order, from every domain: each
+    /// domain's page, merged, up to where every domain's page is complete (a full page
+    /// may stop short of what another domain's page reaches). `None` when there are none.
+    async fn next_page(&self, store: &dyn EventStore, after: u64) -> Result<Option<Vec<Event>>> {
+        let mut merged = Vec::new();
+        let mut complete_to = u64::MAX;
+        for domain in &self.domains {
+            let page = store.read_from(&self.catch_up(domain, after)).await?;
+            if page.len() == PAGE as usize
+                && let Some(last) = page.last()
+            {
+                complete_to = complete_to.min(last.position);
+            }
+            merged.extend(page);
+        }
+        merged.retain(|e| e.position <= complete_to);
+        merged.sort_by_key(|e| e.position);
+        Ok((!merged.is_empty()).then_some(merged))
     }
 }
 
@@ -79,7 +101,7 @@ pub(crate) async fn run(
                     sent = sent.max(event.position);
                 }
                 Err(RecvError::Lagged(skipped)) => {
-                    tracing::debug!(skipped, domain = %filter.domain, "a stream fell behind; catching up from the store");
+                    tracing::debug!(skipped, domains = ?filter.domains, "a stream fell behind; catching up from the store");
                     feeds.count_resync();
                     catch_up(&sender, &*store, &filter, &mut sent).await?;
                 }
@@ -89,7 +111,7 @@ pub(crate) async fn run(
     };
     let ended: std::result::Result<(), End> = ended.await;
     if let Err(End::Store(error)) = ended {
-        tracing::warn!(code = error.code(), %error, domain = %filter.domain, "a stream ended: the store could not be read");
+        tracing::warn!(code = error.code(), %error, domains = ?filter.domains, "a stream ended: the store could not be read");
     }
 }
 
@@ -100,18 +122,13 @@ async fn catch_up(
     filter: &Filter,
     sent: &mut u64,
 ) -> std::result::Result<(), End> {
-    loop {
-        let page: Result<Vec<Event>> = store.read_from(&filter.catch_up(*sent)).await;
-        let page = page.map_err(End::Store)?;
-        let full = page.len() == PAGE as usize;
+    while let Some(page) = filter.next_page(store, *sent).await.map_err(End::Store)? {
         for event in &page {
             send(sender, event).await?;
             *sent = event.position;
         }
-        if !full {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
 async fn send(sender: &SseSender, event: &Event) -> std::result::Result<(), End> {

@@ -1,0 +1,217 @@
+//! Use case `manage_payment`: the payment context's process manager.
+//!
+//! | consumes | publishes |
+//! | --- | --- |
+//! | `order` › `confirmed-sales-area` | `payment-requested`, and the first payment window (scheduled) |
+//! | `payment-timer` › `payment-window-elapsed` | unpaid: `payment-request-reminded` and the next window, up to `reminders` (the order's deadline cancels after the last) |
+//! | `payment-received` | `payment-confirmed` (the amount and reference asked for, not paid yet, order open) or `invalid-payment-confirmation` |
+//! | `notification` › `notified-customer-of-shipment-failed` | a repayment attempt: `payment-repaid-to-customer`, or `payment-repayment-failed` and a retry (scheduled, backoff doubling) |
+//! | `payment-timer` › `repayment-due` | the next attempt, likewise |
+//!
+//! The repayment starts from the customer's notification of the failed shipment rather
+//! than from `shipment-failed` itself: eventflow hands each event name of a domain to
+//! one consumer, and the notification context consumes `shipment-failed`. The repayment
+//! gateway is simulated (`repayment_failures`).
+
+use std::sync::Arc;
+
+use superhero_app::{EventKey, Handlers, Received, Wiring};
+use superhero_core::Registry;
+use superhero_eventflow::Spoke;
+use superhero_eventflow::service::{Consumer, SPOKE, SpokeService};
+
+use crate::error::Result;
+use crate::notification::{NOTIFIED_SHIPMENT_FAILED, Notified};
+use crate::order::manage_order::later;
+use crate::order::{CONFIRMED_SALES_AREA, Nothing, ORDER_CANCELED};
+use crate::payment::{
+    Amount, Attempt, INVALID_PAYMENT_CONFIRMATION, InvalidPayment, PAYMENT_CONFIRMED,
+    PAYMENT_RECEIVED, PAYMENT_REPAID_TO_CUSTOMER, PAYMENT_REPAYMENT_FAILED,
+    PAYMENT_REQUEST_REMINDED, PAYMENT_REQUESTED, PAYMENT_WINDOW_ELAPSED, PaymentReceived,
+    PaymentRequested, REPAYMENT_DUE, Reminded, Window,
+};
+use crate::saga;
+use crate::settings::Settings;
+
+/// The service name of the process manager.
+pub const MANAGE_PAYMENT: &str = "sale-order/payment/manage-payment";
+
+/// The events it consumes.
+pub const EVENTS: [EventKey; 5] = [
+    CONFIRMED_SALES_AREA.key(),
+    PAYMENT_WINDOW_ELAPSED.key(),
+    PAYMENT_RECEIVED.key(),
+    NOTIFIED_SHIPMENT_FAILED.key(),
+    REPAYMENT_DUE.key(),
+];
+
+/// The payment context's decisions.
+pub struct ManagePayment {
+    spoke: Spoke,
+    settings: Settings,
+}
+
+impl ManagePayment {
+    /// Requests payment of a confirmed order and opens its first window.
+    pub async fn request(&self, confirmed: Received<Nothing>) -> Result<()> {
+        let order_id = confirmed.event.pid.clone();
+        let Some((_, placed)) = saga::placed(self.spoke.store(), &order_id).await? else {
+            return Ok(());
+        };
+        let window = confirmed.reply(PAYMENT_WINDOW_ELAPSED, &Window { window: 1 })?;
+        self.spoke
+            .schedule(later(self.settings.payment_window()), window)
+            .await?;
+        let requested = PaymentRequested {
+            amount: placed.total,
+            reference: order_id,
+        };
+        self.spoke
+            .publish(confirmed.reply(PAYMENT_REQUESTED, &requested)?)
+            .await?;
+        Ok(())
+    }
+
+    /// Reminds the customer of an unpaid order, and opens the next window.
+    pub async fn window_elapsed(&self, elapsed: Received<Window>) -> Result<()> {
+        let order_id = elapsed.event.pid.clone();
+        let store = self.spoke.store();
+        let window = elapsed.payload.window;
+        if window > self.settings.reminders
+            || saga::happened(store, &order_id, PAYMENT_CONFIRMED).await?
+            || saga::happened(store, &order_id, ORDER_CANCELED).await?
+        {
+            return Ok(());
+        }
+        if window < self.settings.reminders {
+            let next = elapsed.reply(PAYMENT_WINDOW_ELAPSED, &Window { window: window + 1 })?;
+            self.spoke
+                .schedule(later(self.settings.payment_window()), next)
+                .await?;
+        }
+        self.spoke
+            .publish(elapsed.reply(PAYMENT_REQUEST_REMINDED, &Reminded { reminder: window })?)
+            .await?;
+        Ok(())
+    }
+
+    /// Verifies a payment.
+    pub async fn received(&self, received: Received<PaymentReceived>) -> Result<()> {
+        let order_id = received.event.pid.clone();
+        let store = self.spoke.store();
+        let refuse = |reason: &str| {
+            received.reply(
+                INVALID_PAYMENT_CONFIRMATION,
+                &InvalidPayment {
+                    reason: reason.to_owned(),
+                },
+            )
+        };
+        let reply = match saga::placed(store, &order_id).await? {
+            None => refuse("order-closed")?,
+            Some(_) if saga::happened(store, &order_id, ORDER_CANCELED).await? => {
+                refuse("order-closed")?
+            }
+            Some(_) if saga::happened(store, &order_id, PAYMENT_CONFIRMED).await? => {
+                refuse("already-paid")?
+            }
+            Some(_) if received.payload.reference != order_id => refuse("wrong-reference")?,
+            Some((_, placed)) if received.payload.amount != placed.total => refuse("wrong-amount")?,
+            Some((_, placed)) => received.reply(
+                PAYMENT_CONFIRMED,
+                &Amount {
+                    amount: placed.total,
+                },
+            )?,
+        };
+        self.spoke.publish(reply).await?;
+        Ok(())
+    }
+
+    /// The first repayment attempt, once the customer knows the shipment failed.
+    pub async fn shipment_failed(&self, notified: Received<Notified>) -> Result<()> {
+        self.repay(&notified, 1).await
+    }
+
+    /// A retried repayment attempt.
+    pub async fn repayment_due(&self, due: Received<Attempt>) -> Result<()> {
+        let attempt = due.payload.attempt;
+        self.repay(&due, attempt).await
+    }
+
+    /// Repayment attempt `attempt`, caused by `cause`.
+    async fn repay<P: Sync>(&self, cause: &Received<P>, attempt: u32) -> Result<()> {
+        let order_id = cause.event.pid.as_str();
+        let store = self.spoke.store();
+        if saga::happened(store, order_id, PAYMENT_REPAID_TO_CUSTOMER).await? {
+            return Ok(());
+        }
+        let Some((_, placed)) = saga::placed(store, order_id).await? else {
+            return Ok(());
+        };
+        // The simulated gateway: the first `repayment_failures` attempts fail.
+        if attempt > self.settings.repayment_failures {
+            let repaid = Amount {
+                amount: placed.total,
+            };
+            self.spoke
+                .publish(cause.reply(PAYMENT_REPAID_TO_CUSTOMER, &repaid)?)
+                .await?;
+            return Ok(());
+        }
+        let next = Attempt {
+            attempt: attempt + 1,
+        };
+        self.spoke
+            .schedule(
+                later(self.settings.repayment_backoff(attempt + 1)),
+                cause.reply(REPAYMENT_DUE, &next)?,
+            )
+            .await?;
+        self.spoke
+            .publish(cause.reply(PAYMENT_REPAYMENT_FAILED, &Attempt { attempt })?)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Registers the process manager.
+pub fn register(registry: &mut Registry) {
+    registry
+        .register(MANAGE_PAYMENT, |ctx| async move {
+            let manager = Arc::new(ManagePayment {
+                spoke: ctx.locate::<SpokeService>(SPOKE)?.spoke().clone(),
+                settings: Settings::from_context(&ctx)?,
+            });
+            let m = [0; 5].map(|_| manager.clone());
+            let [a, b, c, d, e] = m;
+            Ok(Handlers::new(MANAGE_PAYMENT)
+                .on(CONFIRMED_SALES_AREA, move |ev| {
+                    let m = a.clone();
+                    async move { Ok(m.request(ev).await?) }
+                })
+                .on(PAYMENT_WINDOW_ELAPSED, move |ev| {
+                    let m = b.clone();
+                    async move { Ok(m.window_elapsed(ev).await?) }
+                })
+                .on(PAYMENT_RECEIVED, move |ev| {
+                    let m = c.clone();
+                    async move { Ok(m.received(ev).await?) }
+                })
+                .on(NOTIFIED_SHIPMENT_FAILED, move |ev| {
+                    let m = d.clone();
+                    async move { Ok(m.shipment_failed(ev).await?) }
+                })
+                .on(REPAYMENT_DUE, move |ev| {
+                    let m = e.clone();
+                    async move { Ok(m.repayment_due(ev).await?) }
+                }))
+        })
+        .uses([SPOKE])
+        .expose::<dyn Consumer>(|s| s);
+}
+
+/// Puts the process manager in the consumer map.
+pub fn wire(wiring: Wiring) -> Wiring {
+    wiring.consumer(MANAGE_PAYMENT, &EVENTS)
+}

@@ -1,0 +1,72 @@
+//! Reading an order's logs: the facts the process managers decide on. Every context's
+//! events of one order share its pid, so each domain's log of the order is one stream.
+
+use std::sync::Arc;
+
+use superhero_app::EventType;
+use superhero_eventflow::{Event, EventStore};
+
+use crate::error::Result;
+
+use crate::notification::NOTIFICATION;
+use crate::order::{ORDER, ORDER_PLACED, OrderPlaced};
+use crate::payment::PAYMENT;
+use crate::shipment::SHIPMENT;
+
+/// The four domains of the saga, in the order of the flow.
+pub const DOMAINS: [&str; 4] = [ORDER, PAYMENT, SHIPMENT, NOTIFICATION];
+
+/// The order as placed, if it was.
+pub async fn placed(
+    store: &Arc<dyn EventStore>,
+    order_id: &str,
+) -> Result<Option<(Event, OrderPlaced)>> {
+    let log = store.read_stream(ORDER, order_id).await?;
+    let Some(event) = log.into_iter().find(|e| ORDER_PLACED.matches(e)) else {
+        return Ok(None);
+    };
+    let placed = ORDER_PLACED.decode(&event)?;
+    Ok(Some((event, placed)))
+}
+
+/// Whether the order's log of `contract`'s domain holds an event of `contract`.
+pub async fn happened<P>(
+    store: &Arc<dyn EventStore>,
+    order_id: &str,
+    contract: EventType<P>,
+) -> Result<bool> {
+    let log = store.read_stream(contract.domain(), order_id).await?;
+    Ok(log.iter().any(|e| contract.matches(e)))
+}
+
+/// The composite log: the order's events of the four domains, in position order.
+pub async fn composite(store: &Arc<dyn EventStore>, order_id: &str) -> Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for domain in DOMAINS {
+        events.extend(store.read_stream(domain, order_id).await?);
+    }
+    events.sort_by_key(|e| e.position);
+    Ok(events)
+}
+
+/// The order's status as its composite log tells: the last milestone reached.
+pub fn status(events: &[Event]) -> &'static str {
+    let mut status = "placed";
+    for event in events {
+        status = match event.name.as_str() {
+            "confirmed-product-availability" | "confirmed-sales-area" => "confirmed",
+            "payment-requested" | "payment-request-reminded" => "awaiting-payment",
+            "payment-confirmed" => "paid",
+            "shipment-scheduled" => "shipment-scheduled",
+            "shipment-delayed" => "shipment-delayed",
+            "shipment-in-transit" => "in-transit",
+            "shipment-delivered" => "delivered",
+            "shipment-failed" => "shipment-failed",
+            "payment-repayment-failed" => "repayment-pending",
+            "payment-repaid-to-customer" => "repaid",
+            "order-canceled" => "canceled",
+            _ => continue,
+        };
+    }
+    status
+}

@@ -1,0 +1,388 @@
+//! The saga end to end: a real node (HTTP, hub, spoke, the four process managers) on
+//! each backend; customers and the carrier sign their requests with sessions of the
+//! authorization app. The five reference orders of `sale-order.md` are compared per
+//! domain exactly, and causally across domains.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use http::Method;
+use serde_json::{Value, json};
+use superhero_auth::signature::Algorithm;
+use superhero_eventflow::Event;
+use superhero_testkit::http::Proto;
+use superhero_testkit::signed::SignedClient;
+use superhero_testkit::{Backend, TestNode, eventually};
+
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// Windows of 300 ms: an unpaid order is reminded three times and canceled after 1.2 s.
+async fn node(backend: Backend) -> TestNode {
+    TestNode::builder()
+        .app(authorization::APP)
+        .app(sale_order::APP)
+        .config(json!({"sale-order": {
+            "catalogue": {"cape": {"price": 4900, "stock": 10}, "last": {"price": 100, "stock": 1}},
+            "areas": ["north"],
+            "payment_window_ms": 300,
+            "reminders": 3,
+            "repayment_backoff_ms": 100,
+            "repayment_failures": 1,
+            "carriers": ["carrier"],
+        }}))
+        .eventflow(backend)
+        .start()
+        .await
+}
+
+async fn user(node: &TestNode, name: &str) -> SignedClient {
+    SignedClient::sign_up(node, &Proto::Http1, name, Algorithm::HmacSha256).await
+}
+
+async fn place(customer: &mut SignedClient, sku: &str, quantity: u64, area: &str) -> String {
+    let body = json!({"items": [{"sku": sku, "quantity": quantity}], "area": area}).to_string();
+    let answer = customer
+        .send(Method::POST, "/orders", body.as_bytes())
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    answer.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn pay(customer: &mut SignedClient, id: &str, amount: u64) {
+    let body = json!({"amount": amount, "reference": id}).to_string();
+    let answer = customer
+        .send(
+            Method::POST,
+            &format!("/orders/{id}/payments"),
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+}
+
+async fn carrier_reports(carrier: &mut SignedClient, id: &str, status: &str) {
+    let body = json!({"status": status}).to_string();
+    let answer = carrier
+        .send(
+            Method::POST,
+            &format!("/shipments/{id}/status"),
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+}
+
+/// The order's events of `domain`, by name.
+async fn log(node: &TestNode, domain: &str, id: &str) -> Vec<String> {
+    let events = node.spoke().store().read_stream(domain, id).await.unwrap();
+    events.into_iter().map(|e| e.name).collect()
+}
+
+/// Waits until the order's log of `domain` holds `name` `times` times.
+async fn reached(node: &TestNode, domain: &str, id: &str, name: &str, times: usize) {
+    let what = format!("{domain} › {name} ×{times} for {id}");
+    eventually(WITHIN, &what, || async {
+        log(node, domain, id)
+            .await
+            .iter()
+            .filter(|n| *n == name)
+            .count()
+            >= times
+    })
+    .await;
+}
+
+fn domain_of(name: &str) -> &'static str {
+    if name.starts_with("notified-") {
+        "notification"
+    } else if name.starts_with("shipment-") {
+        "shipment"
+    } else if name.starts_with("payment-") || name == "invalid-payment-confirmation" {
+        "payment"
+    } else {
+        "order"
+    }
+}
+
+/// Compares each domain's log exactly with `reference`, and checks the composite log
+/// causally: every event that answers another comes after it.
+async fn assert_saga(node: &TestNode, id: &str, reference: &[&str]) {
+    // Settled: nothing more arrives after the last expected event.
+    let last = reference.last().unwrap();
+    let times = reference.iter().filter(|n| *n == last).count();
+    reached(node, domain_of(last), id, last, times).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for domain in sale_order::saga::DOMAINS {
+        let expected: Vec<&str> = reference
+            .iter()
+            .copied()
+            .filter(|n| domain_of(n) == domain)
+            .collect();
+        assert_eq!(
+            log(node, domain, id).await,
+            expected,
+            "the {domain} log of {id}"
+        );
+    }
+    let spoke = node.spoke();
+    let store = spoke.store();
+    let composite = sale_order::saga::composite(store, id).await.unwrap();
+    assert_eq!(composite.len(), reference.len());
+    let positions: HashMap<uuid::Uuid, u64> =
+        composite.iter().map(|e| (e.id, e.position)).collect();
+    for event in &composite {
+        if let Some(cause) = event.rid {
+            let cause_position = match positions.get(&cause) {
+                Some(position) => *position,
+                None => store.read_event(cause).await.unwrap().position, // a timer
+            };
+            assert!(
+                cause_position < event.position,
+                "{} after its cause",
+                event.name
+            );
+        }
+    }
+}
+
+superhero_testkit::each_backend!(
+    the_five_reference_orders_come_out_as_the_saga_says,
+    the_last_unit_goes_to_exactly_one_of_two_orders_and_cancel_releases_it,
+    an_invalid_payment_alerts_security_and_a_valid_one_still_confirms,
+    orders_are_shown_only_to_their_customer_with_their_state,
+);
+
+async fn the_five_reference_orders_come_out_as_the_saga_says(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice = user(&node, "alice").await;
+    let mut carrier = user(&node, "carrier").await;
+
+    // 1. In stock, area served, paid validly, delivered.
+    let one = place(&mut alice, "cape", 1, "north").await;
+    // 2. Out of stock.
+    let two = place(&mut alice, "last", 2, "north").await;
+    // 3. In stock, area not served.
+    let three = place(&mut alice, "cape", 1, "west").await;
+    // 4. Never paid.
+    let four = place(&mut alice, "cape", 1, "north").await;
+    // 5. Paid, shipment failed, the first repayment fails.
+    let five = place(&mut alice, "cape", 2, "north").await;
+
+    reached(&node, "payment", &one, "payment-requested", 1).await;
+    pay(&mut alice, &one, 4900).await;
+    reached(&node, "shipment", &one, "shipment-scheduled", 1).await;
+    carrier_reports(&mut carrier, &one, "delivered").await;
+
+    reached(&node, "payment", &five, "payment-requested", 1).await;
+    pay(&mut alice, &five, 9800).await;
+    reached(&node, "shipment", &five, "shipment-scheduled", 1).await;
+    carrier_reports(&mut carrier, &five, "failed").await;
+
+    let paid_and = |tail: &[&'static str]| {
+        let mut names = vec![
+            "order-placed",
+            "confirmed-product-availability",
+            "confirmed-sales-area",
+            "payment-requested",
+            "notified-customer-of-payment-requested",
+            "payment-received",
+            "payment-confirmed",
+            "shipment-scheduled",
+        ];
+        names.extend_from_slice(tail);
+        names
+    };
+    assert_saga(
+        &node,
+        &one,
+        &paid_and(&[
+            "shipment-delivered",
+            "notified-customer-of-shipment-delivered",
+        ]),
+    )
+    .await;
+    assert_saga(
+        &node,
+        &two,
+        &[
+            "order-placed",
+            "order-canceled",
+            "notified-customer-of-product-unavailable",
+            "notified-customer-of-order-canceled",
+        ],
+    )
+    .await;
+    assert_saga(
+        &node,
+        &three,
+        &[
+            "order-placed",
+            "confirmed-product-availability",
+            "order-canceled",
+            "notified-customer-of-sales-area-unavailable",
+            "notified-customer-of-order-canceled",
+        ],
+    )
+    .await;
+    let mut unpaid = vec![
+        "order-placed",
+        "confirmed-product-availability",
+        "confirmed-sales-area",
+        "payment-requested",
+        "notified-customer-of-payment-requested",
+    ];
+    for _ in 0..3 {
+        unpaid.extend([
+            "payment-request-reminded",
+            "notified-customer-of-payment-reminder",
+        ]);
+    }
+    unpaid.extend(["order-canceled", "notified-customer-of-order-canceled"]);
+    assert_saga(&node, &four, &unpaid).await;
+    assert_saga(
+        &node,
+        &five,
+        &paid_and(&[
+            "shipment-failed",
+            "notified-customer-of-shipment-failed",
+            "payment-repayment-failed",
+            "notified-customer-of-repayment-failed",
+            "payment-repaid-to-customer",
+            "notified-customer-of-repaid-payment",
+        ]),
+    )
+    .await;
+
+    // Canceled orders gave their stock back: 10 − order 1 − order 5 (two) = 7.
+    let stock = node
+        .locator()
+        .locate::<sale_order::order::stock::Stock>(sale_order::order::stock::STOCK)
+        .unwrap();
+    assert_eq!(stock.available("cape").await.unwrap(), Some(7));
+}
+
+async fn the_last_unit_goes_to_exactly_one_of_two_orders_and_cancel_releases_it(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice = user(&node, "alice").await;
+    let mut bob = user(&node, "bob").await;
+    // Both race for the last unit; the winner's area is not served, so it is canceled
+    // too, and its unit comes back.
+    let (a, b) = tokio::join!(
+        place(&mut alice, "last", 1, "west"),
+        place(&mut bob, "last", 1, "west")
+    );
+    for id in [&a, &b] {
+        reached(
+            &node,
+            "notification",
+            id,
+            "notified-customer-of-order-canceled",
+            1,
+        )
+        .await;
+    }
+    let confirmed: Vec<bool> = [
+        log(&node, "order", &a)
+            .await
+            .contains(&"confirmed-product-availability".to_owned()),
+        log(&node, "order", &b)
+            .await
+            .contains(&"confirmed-product-availability".to_owned()),
+    ]
+    .to_vec();
+    assert_eq!(
+        confirmed.iter().filter(|c| **c).count(),
+        1,
+        "exactly one got the unit"
+    );
+    let stock = node
+        .locator()
+        .locate::<sale_order::order::stock::Stock>(sale_order::order::stock::STOCK)
+        .unwrap();
+    assert_eq!(
+        stock.available("last").await.unwrap(),
+        Some(1),
+        "the canceled order released it"
+    );
+}
+
+async fn an_invalid_payment_alerts_security_and_a_valid_one_still_confirms(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice = user(&node, "alice").await;
+    let id = place(&mut alice, "cape", 1, "north").await;
+    reached(&node, "payment", &id, "payment-requested", 1).await;
+    pay(&mut alice, &id, 1).await;
+    reached(
+        &node,
+        "notification",
+        &id,
+        "notified-security-of-invalid-payment-confirmation",
+        1,
+    )
+    .await;
+    pay(&mut alice, &id, 4900).await;
+    reached(&node, "shipment", &id, "shipment-scheduled", 1).await;
+    let payments = log(&node, "payment", &id).await;
+    assert_eq!(
+        payments[..5],
+        [
+            "payment-requested",
+            "payment-received",
+            "invalid-payment-confirmation",
+            "payment-received",
+            "payment-confirmed"
+        ]
+    );
+}
+
+async fn orders_are_shown_only_to_their_customer_with_their_state(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice = user(&node, "alice").await;
+    let mut bob = user(&node, "bob").await;
+    let mut carrier = user(&node, "carrier").await;
+    let id = place(&mut alice, "cape", 2, "north").await;
+    reached(&node, "payment", &id, "payment-requested", 1).await;
+    let shown = alice.send(Method::GET, &format!("/orders/{id}"), b"").await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    let shown = shown.json();
+    assert_eq!(shown["total"], 9800);
+    assert_eq!(shown["status"], "awaiting-payment");
+    assert_eq!(shown["items"], json!([{"sku": "cape", "quantity": 2}]));
+    let log = alice
+        .send(Method::GET, &format!("/orders/{id}/eventlog"), b"")
+        .await;
+    let events: Vec<Event> = serde_json::from_value(log.json()["events"].clone()).unwrap();
+    assert_eq!(events[0].name, "order-placed");
+    assert!(events.windows(2).all(|w| w[0].position < w[1].position));
+
+    let other = bob.send(Method::GET, &format!("/orders/{id}"), b"").await;
+    assert_eq!(other.status, 404);
+    assert_eq!(other.json()["code"], "E_SALE_ORDER_NOT_FOUND");
+    let not_carrier = json!({"status": "delivered"}).to_string();
+    let refused = bob
+        .send(
+            Method::POST,
+            &format!("/shipments/{id}/status"),
+            not_carrier.as_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let early = carrier
+        .send(
+            Method::POST,
+            &format!("/shipments/{id}/status"),
+            not_carrier.as_bytes(),
+        )
+        .await;
+    assert_eq!(early.status, 409, "not scheduled yet: {}", early.text());
+    assert_eq!(early.json()["code"], "E_SALE_ORDER_SHIPMENT_STATE");
+    let bad = alice
+        .send(
+            Method::POST,
+            "/orders",
+            br#"{"items": [], "area": "north"}"#,
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let _: Value = bad.json();
+}
