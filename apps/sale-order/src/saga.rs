@@ -39,6 +39,43 @@ pub async fn happened<P>(
     Ok(log.iter().any(|e| contract.matches(e)))
 }
 
+/// What the payment log of an order says so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payments {
+    /// A payment is confirmed.
+    pub confirmed: bool,
+    /// A received payment has no verdict yet (being verified).
+    pub verifying: bool,
+    /// Reminders sent.
+    pub reminders: u32,
+    /// When the last reminder was sent (Unix milliseconds).
+    pub last_reminder: Option<i64>,
+}
+
+/// The order's payments as its payment log tells.
+pub async fn payments(store: &Arc<dyn EventStore>, order_id: &str) -> Result<Payments> {
+    let log = store.read_stream(crate::payment::PAYMENT, order_id).await?;
+    let mut payments = Payments::default();
+    let (mut received, mut verdicts) = (0u32, 0u32);
+    for event in &log {
+        match event.name.as_str() {
+            "payment-received" => received += 1,
+            "payment-confirmed" => {
+                verdicts += 1;
+                payments.confirmed = true;
+            }
+            "invalid-payment-confirmation" => verdicts += 1,
+            "payment-request-reminded" => {
+                payments.reminders += 1;
+                payments.last_reminder = Some(event.timestamp.as_millis());
+            }
+            _ => {}
+        }
+    }
+    payments.verifying = received > verdicts;
+    Ok(payments)
+}
+
 /// The composite log: the order's events of the four domains, in position order.
 pub async fn composite(store: &Arc<dyn EventStore>, order_id: &str) -> Result<Vec<Event>> {
     let mut events = Vec::new();

@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | `order-placed` | reserve the stock | `confirmed-product-availability`, or `order-canceled` (product-unavailable) |
 //! | `confirmed-product-availability` | is the area served? | `confirmed-sales-area` and the payment deadline (scheduled), or `order-canceled` (sales-area-unavailable, stock released) |
-//! | `order-timer` › `payment-deadline` | paid by now? | nothing, or `order-canceled` (payment-missing, stock released) |
+//! | `order-timer` › `payment-deadline` | paid, or still being reminded? | nothing, a later check, or `order-canceled` (payment-missing, stock released) once the window after the last reminder passed |
 //!
 //! Every event it publishes is a reply to the event it handles (`rid`, and an id derived
 //! from both), so a redelivered event publishes nothing twice.
@@ -23,7 +23,6 @@ use crate::order::{
     OrderCanceled, OrderPlaced, PAYMENT_DEADLINE, PAYMENT_MISSING, PRODUCT_UNAVAILABLE,
     SALES_AREA_UNAVAILABLE,
 };
-use crate::payment::PAYMENT_CONFIRMED;
 use crate::saga;
 use crate::settings::Settings;
 
@@ -79,13 +78,31 @@ impl ManageOrder {
         Ok(())
     }
 
-    /// Cancels an order still unpaid at its deadline.
+    /// Cancels an order still unpaid once the window after its last reminder passed.
+    /// The deadline is a check, not a verdict: while reminders are still to come (they
+    /// can be late when consumers are busy or were killed) or a received payment is
+    /// being verified, it is checked again later.
     pub async fn deadline(&self, deadline: Received<Nothing>) -> Result<()> {
         let order_id = deadline.event.pid.clone();
         let store = self.spoke.store();
-        if saga::happened(store, &order_id, PAYMENT_CONFIRMED).await?
-            || saga::happened(store, &order_id, ORDER_CANCELED).await?
-        {
+        let payments = saga::payments(store, &order_id).await?;
+        if payments.confirmed || saga::happened(store, &order_id, ORDER_CANCELED).await? {
+            return Ok(());
+        }
+        let window = i64::try_from(self.settings.payment_window().as_millis()).unwrap_or(i64::MAX);
+        let now = Timestamp::now().as_millis();
+        let due = match payments.last_reminder {
+            _ if payments.verifying || payments.reminders < self.settings.reminders => {
+                Some(now.saturating_add(window))
+            }
+            Some(last) if now < last.saturating_add(window) => Some(last.saturating_add(window)),
+            _ => None,
+        };
+        if let Some(due) = due {
+            let again = deadline.reply(PAYMENT_DEADLINE, &Nothing {})?;
+            self.spoke
+                .schedule(Timestamp::from_millis(due), again)
+                .await?;
             return Ok(());
         }
         self.stock.release(&order_id).await?;

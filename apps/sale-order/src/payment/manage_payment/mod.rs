@@ -72,15 +72,25 @@ impl ManagePayment {
         Ok(())
     }
 
-    /// Reminds the customer of an unpaid order, and opens the next window.
+    /// Reminds the customer of an unpaid order, and opens the next window. While a
+    /// received payment is being verified, nobody is reminded: the window is opened
+    /// again instead.
     pub async fn window_elapsed(&self, elapsed: Received<Window>) -> Result<()> {
         let order_id = elapsed.event.pid.clone();
         let store = self.spoke.store();
         let window = elapsed.payload.window;
+        let payments = saga::payments(store, &order_id).await?;
         if window > self.settings.reminders
-            || saga::happened(store, &order_id, PAYMENT_CONFIRMED).await?
+            || payments.confirmed
             || saga::happened(store, &order_id, ORDER_CANCELED).await?
         {
+            return Ok(());
+        }
+        if payments.verifying {
+            let again = elapsed.reply(PAYMENT_WINDOW_ELAPSED, &Window { window })?;
+            self.spoke
+                .schedule(later(self.settings.payment_window()), again)
+                .await?;
             return Ok(());
         }
         if window < self.settings.reminders {
