@@ -8,7 +8,8 @@
 //! reminders = 3                     # reminders before an unpaid order is canceled
 //! repayment_backoff_ms = 5000       # first retry of a failed repayment; doubles
 //! repayment_failures = 0            # the simulated gateway fails each order's first N repayments
-//! carriers = ["carrier"]            # user names that may report shipment status ("*": anyone)
+//! carriers = []                     # users who may report shipment status besides the
+//!                                   # carrier's key, auth.keys.carrier ("*": anyone)
 //! [sale-order.catalogue.sku-1]
 //! price = 1250                      # cents
 //! stock = 10                        # units, seeded once into the store
@@ -51,8 +52,9 @@ pub struct Settings {
     /// The simulated repayment gateway fails the first N attempts of each order
     /// (default 0).
     pub repayment_failures: u32,
-    /// User names that may report shipment status (the carrier's accounts); `*`: any
-    /// signed-in user (the demo, where a person plays the carrier).
+    /// User names that may report shipment status besides the carrier's key
+    /// (`auth.keys.carrier`); `*`: any signed-in user (the demo, where a person plays
+    /// the carrier). Default: none.
     pub carriers: Vec<String>,
 }
 
@@ -70,7 +72,7 @@ impl Default for Settings {
             reminders: 3,
             repayment_backoff_ms: 5_000,
             repayment_failures: 0,
-            carriers: vec!["carrier".into()],
+            carriers: Vec::new(),
         }
     }
 }

@@ -8,13 +8,26 @@ use std::time::Duration;
 
 use http::Method;
 use serde_json::{Value, json};
-use superhero_auth::signature::Algorithm;
+use superhero_auth::signature::{Algorithm, SigningKey};
 use superhero_eventflow::Event;
 use superhero_testkit::http::Proto;
 use superhero_testkit::signed::SignedClient;
 use superhero_testkit::{Backend, TestNode, eventually};
 
 const WITHIN: Duration = Duration::from_secs(30);
+
+/// The carrier's key (32 bytes of `k`), as configured: base64.
+const CARRIER_SECRET_BASE64: &str = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
+const CARRIER_SECRET: &[u8; 32] = b"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+
+/// The carrier: requests signed with its configured key, keyid `carrier`.
+async fn carrier(node: &TestNode) -> SignedClient {
+    SignedClient::with_key(
+        node.client(&Proto::Http1).await,
+        "carrier",
+        SigningKey::hmac(CARRIER_SECRET),
+    )
+}
 
 /// Windows of 300 ms: an unpaid order is reminded three times and canceled after 1.2 s.
 async fn node(backend: Backend) -> TestNode {
@@ -28,8 +41,8 @@ async fn node(backend: Backend) -> TestNode {
             "reminders": 3,
             "repayment_backoff_ms": 100,
             "repayment_failures": 1,
-            "carriers": ["carrier"],
-        }}))
+            "carriers": ["courier"],
+        }, "auth": {"keys": {"carrier": {"hmac_sha256": CARRIER_SECRET_BASE64}}}}))
         .eventflow(backend)
         .start()
         .await
@@ -155,7 +168,7 @@ superhero_testkit::each_backend!(
 async fn the_five_reference_orders_come_out_as_the_saga_says(backend: Backend) {
     let node = node(backend).await;
     let mut alice = user(&node, "alice").await;
-    let mut carrier = user(&node, "carrier").await;
+    let mut carrier = carrier(&node).await;
 
     // 1. In stock, area served, paid validly, delivered.
     let one = place(&mut alice, "cape", 1, "north").await;
@@ -339,7 +352,8 @@ async fn orders_are_shown_only_to_their_customer_with_their_state(backend: Backe
     let node = node(backend).await;
     let mut alice = user(&node, "alice").await;
     let mut bob = user(&node, "bob").await;
-    let mut carrier = user(&node, "carrier").await;
+    let mut carrier = carrier(&node).await;
+    let mut courier = user(&node, "courier").await;
     let id = place(&mut alice, "cape", 2, "north").await;
     reached(&node, "payment", &id, "payment-requested", 1).await;
     let shown = alice.send(Method::GET, &format!("/orders/{id}"), b"").await;
@@ -376,6 +390,33 @@ async fn orders_are_shown_only_to_their_customer_with_their_state(backend: Backe
         .await;
     assert_eq!(early.status, 409, "not scheduled yet: {}", early.text());
     assert_eq!(early.json()["code"], "E_SALE_ORDER_SHIPMENT_STATE");
+    // A user named in `carriers` may report too; a key nobody configured may not.
+    let by_courier = courier
+        .send(
+            Method::POST,
+            &format!("/shipments/{id}/status"),
+            not_carrier.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        by_courier.status,
+        409,
+        "a carrier, but not scheduled yet: {}",
+        by_courier.text()
+    );
+    let mut stranger = SignedClient::with_key(
+        node.client(&Proto::Http1).await,
+        "carrier",
+        SigningKey::hmac(&[7; 32]),
+    );
+    let forged = stranger
+        .send(
+            Method::POST,
+            &format!("/shipments/{id}/status"),
+            not_carrier.as_bytes(),
+        )
+        .await;
+    assert_eq!(forged.status, 401, "{}", forged.text());
     let bad = alice
         .send(
             Method::POST,

@@ -19,6 +19,9 @@
 //! [auth]
 //! activity = true                 # record a user-activity event per authenticated request
 //! # secret: seals session keys at rest; default eventflow.certificates.secret
+//!
+//! [auth.keys.carrier]             # a client that signs with a key of its own, not a session:
+//! hmac_sha256 = "<base64 secret>" # keyid "carrier"; or ed25519 = "<base64 public key>"
 //! ```
 
 use std::time::Duration;
@@ -41,6 +44,20 @@ pub struct AuthConfig {
     /// The secret that seals session keys at rest (at least 16 characters); default:
     /// `eventflow.certificates.secret`. Never logged (its `Debug` is `***`).
     pub secret: Option<Secret>,
+    /// Clients that sign with a configured key instead of a session (a partner's
+    /// callbacks, say), by keyid. A request signed with one is authenticated as
+    /// `key:<keyid>` ([`crate::KEY_PREFIX`]); its nonces are checked as a session's.
+    pub keys: std::collections::BTreeMap<String, ClientKey>,
+}
+
+/// A configured client key: exactly one of the two (base64, standard alphabet).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientKey {
+    /// A shared HMAC-SHA256 secret (at least 32 bytes); never logged.
+    pub hmac_sha256: Option<Secret>,
+    /// An Ed25519 public key (32 bytes).
+    pub ed25519: Option<String>,
 }
 
 impl Default for AuthConfig {
@@ -51,6 +68,7 @@ impl Default for AuthConfig {
             passwords: PasswordsConfig::default(),
             activity: true,
             secret: None,
+            keys: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -82,7 +100,36 @@ impl AuthConfig {
         if self.passwords.max_waiting == 0 {
             return Err("passwords.max_waiting must be at least 1".into());
         }
+        for (keyid, key) in &self.keys {
+            key.verifying_key()
+                .map_err(|reason| format!("keys.{keyid}: {reason}"))?;
+        }
         Ok(())
+    }
+}
+
+impl ClientKey {
+    /// The key to verify with, or what is wrong with the setting.
+    pub fn verifying_key(&self) -> Result<crate::signature::VerifyingKey, String> {
+        use base64::Engine as _;
+        let decode = |text: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| format!("not base64: {e}"))
+        };
+        match (&self.hmac_sha256, &self.ed25519) {
+            (Some(secret), None) => {
+                let secret = decode(secret.expose())?;
+                if secret.len() < 32 {
+                    return Err("hmac_sha256 needs at least 32 bytes".into());
+                }
+                Ok(crate::signature::VerifyingKey::hmac(&secret))
+            }
+            (None, Some(public)) => {
+                crate::signature::VerifyingKey::ed25519(&decode(public)?).map_err(|e| e.to_string())
+            }
+            _ => Err("set exactly one of hmac_sha256 and ed25519".into()),
+        }
     }
 }
 
@@ -172,6 +219,31 @@ impl Default for PasswordsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_key_is_one_well_formed_key() {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let hmac = |bytes: &[u8]| ClientKey {
+            hmac_sha256: Some(Secret::new(b64(bytes))),
+            ed25519: None,
+        };
+        assert!(hmac(&[1; 32]).verifying_key().is_ok());
+        assert!(
+            hmac(&[1; 16])
+                .verifying_key()
+                .unwrap_err()
+                .contains("32 bytes")
+        );
+        let both = ClientKey {
+            ed25519: Some(b64(&[2; 32])),
+            ..hmac(&[1; 32])
+        };
+        assert!(both.verifying_key().unwrap_err().contains("exactly one"));
+        let mut config = AuthConfig::default();
+        config.keys.insert("partner".into(), hmac(b"short"));
+        assert!(config.validate().unwrap_err().starts_with("keys.partner:"));
+    }
 
     #[test]
     fn the_defaults_are_valid_and_contradictions_are_refused() {

@@ -33,3 +33,7 @@ pub use error::{AuthError, Result};
 pub use middleware::{SignedSession, authenticated};
 pub use service::{AUTH, AuthService, NewSession, SIGNED_SESSION, User};
 pub use verify::Authenticated;
+
+/// How a request signed with a configured client key (`auth.keys.<keyid>`) is
+/// authenticated: its `user_id` is `key:<keyid>`.
+pub const KEY_PREFIX: &str = "key:";

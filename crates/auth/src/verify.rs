@@ -174,8 +174,13 @@ impl AuthService {
         self.complete(verified, body).await
     }
 
-    /// Steps 5 and 6: the session is live and the signature verifies with its key.
+    /// Steps 5 and 6: the session is live and the signature verifies with its key; or
+    /// the keyid names a configured client key (`auth.keys`) and the signature
+    /// verifies with it.
     pub async fn check(&self, inspected: Inspected) -> Result<Verified> {
+        if let Some(key) = self.config().keys.get(&inspected.keyid) {
+            return self.check_client_key(inspected, key);
+        }
         let session_hash = sessions::id_hash(&inspected.keyid);
         let session = self
             .sessions()
@@ -237,6 +242,42 @@ impl AuthService {
         })
     }
 
+    /// A request signed with a configured client key: authenticated as
+    /// `key:<keyid>`, with the key's own nonce namespace and no session to touch.
+    fn check_client_key(
+        &self,
+        inspected: Inspected,
+        key: &crate::config::ClientKey,
+    ) -> Result<Verified> {
+        let key = key.verifying_key().map_err(AuthError::invalid_signature)?;
+        if key.algorithm() != inspected.algorithm {
+            return Err(AuthError::invalid_signature(format!(
+                "this key does not sign with {}",
+                inspected.algorithm.name()
+            )));
+        }
+        if !key.verify(inspected.base.as_bytes(), &inspected.value) {
+            return Err(AuthError::invalid_signature(
+                "the signature does not verify",
+            ));
+        }
+        let identity = format!("{}{}", crate::KEY_PREFIX, inspected.keyid);
+        Ok(Verified {
+            who: Authenticated {
+                session_hash: sessions::id_hash(&identity),
+                user_id: identity,
+                algorithm: inspected.algorithm,
+                session_started: Timestamp::from_millis(0),
+                session_expires: Timestamp::from_millis(i64::MAX),
+            },
+            nonce: inspected.nonce,
+            created: inspected.created,
+            digest: inspected.digest,
+            // Nothing to touch: there is no session row.
+            last_seen_at: i64::MAX,
+        })
+    }
+
     /// Steps 7 and 8: the body matches the digest, the nonce is new (and recorded), and
     /// the session's last-seen is touched when due.
     pub async fn complete(&self, verified: Verified, body: &[u8]) -> Result<Authenticated> {
@@ -266,7 +307,9 @@ impl AuthService {
         let touch = duration_ms(Duration::from_secs(
             self.config().sessions.touch_interval_secs,
         ));
-        if now_ms.saturating_sub(verified.last_seen_at) >= touch {
+        if verified.last_seen_at != i64::MAX
+            && now_ms.saturating_sub(verified.last_seen_at) >= touch
+        {
             sessions::touch(self.tables(), &verified.who.session_hash, now_ms).await?;
         }
         Ok(verified.who)

@@ -104,6 +104,21 @@ impl SignedClient {
         }
     }
 
+    /// A client that signs with a configured client key (`auth.keys.<keyid>`) instead
+    /// of a session; its `session` names the key (`user_id` `key:<keyid>`).
+    pub fn with_key(client: Client, keyid: &str, key: SigningKey) -> Self {
+        SignedClient {
+            signer: Signer::new(keyid.to_owned(), key),
+            client,
+            session: Session {
+                user_id: format!("{}{keyid}", superhero_auth::KEY_PREFIX),
+                session_id: keyid.to_owned(),
+                session_key: Vec::new(),
+                answer: serde_json::Value::Null,
+            },
+        }
+    }
+
     /// The signature headers for a request (to send, tamper with, or replay).
     pub fn sign(&self, method: &Method, path: &str, body: &[u8]) -> SignedHeaders {
         self.signer
