@@ -110,7 +110,7 @@ fn print_banner(running: &Running) {
         return;
     };
     let base = format!("http://{addr}");
-    println!("Superhero demo node is up.");
+    println!("Superhero demo node is up. Open {base}/ in a browser.");
     for app in APPS {
         println!("  {:<14} {}", app.name, app.summary);
         for link in app.links {
