@@ -180,10 +180,48 @@ impl SseSender {
     }
 }
 
+/// Where a stream's frames come from.
+enum Source {
+    /// An [`SseSender`]'s channel.
+    Channel(mpsc::Receiver<Bytes>),
+    /// Frames polled straight from a stream ([`crate::View::sse_from`]): no task and
+    /// no channel in between. The mutex only makes the body `Sync` (as hyper's boxed
+    /// bodies must be); polling takes `&mut` and never locks.
+    Frames(std::sync::Mutex<Pin<Box<dyn futures_core::Stream<Item = Bytes> + Send>>>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Channel(_) => "Channel",
+            Source::Frames(_) => "Frames",
+        })
+    }
+}
+
+impl Source {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        match self {
+            Source::Channel(rx) => rx.poll_recv(cx),
+            Source::Frames(frames) => frames
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+                .poll_next(cx),
+        }
+    }
+
+    fn close(&mut self) {
+        if let Source::Channel(rx) = self {
+            rx.close();
+        }
+    }
+}
+
 /// The receiving end, polled as the response body.
 #[derive(Debug)]
 pub(crate) struct SseStream {
-    rx: mpsc::Receiver<Bytes>,
+    rx: Source,
     first: Option<Bytes>,
     heartbeat: Option<tokio::time::Interval>,
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
@@ -193,6 +231,25 @@ pub(crate) struct SseStream {
 impl SseStream {
     pub(crate) fn channel(options: &SseOptions) -> (SseSender, Self) {
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
+        (
+            SseSender { tx },
+            Self::from_source(options, Source::Channel(rx)),
+        )
+    }
+
+    /// A stream whose frames (each one encoded event or comment, e.g. from
+    /// [`SseEvent::encode`]) come from `frames`; it ends when `frames` does.
+    pub(crate) fn frames(
+        options: &SseOptions,
+        frames: impl futures_core::Stream<Item = Bytes> + Send + 'static,
+    ) -> Self {
+        Self::from_source(
+            options,
+            Source::Frames(std::sync::Mutex::new(Box::pin(frames))),
+        )
+    }
+
+    fn from_source(options: &SseOptions, rx: Source) -> Self {
         let first = options.retry.map(|retry| {
             let ms = retry.as_millis();
             Bytes::from(format!("retry: {ms}\n\n"))
@@ -203,14 +260,13 @@ impl SseStream {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             interval
         });
-        let stream = Self {
+        Self {
             rx,
             first,
             heartbeat,
             shutdown: None,
             done: false,
-        };
-        (SseSender { tx }, stream)
+        }
     }
 
     /// Ends the stream when `token` is cancelled (server shutdown).
@@ -230,7 +286,7 @@ impl SseStream {
         if let Some(first) = self.first.take() {
             return Poll::Ready(Some(first));
         }
-        match self.rx.poll_recv(cx) {
+        match self.rx.poll_next(cx) {
             Poll::Ready(Some(bytes)) => {
                 if let Some(heartbeat) = &mut self.heartbeat {
                     heartbeat.reset();

@@ -130,6 +130,24 @@ impl View {
         sender
     }
 
+    /// Switches the response to an SSE stream whose frames come from `frames` (each an
+    /// encoded event, see [`SseEvent::encode`](crate::SseEvent::encode), or comment),
+    /// polled by the connection itself: no task and no channel per stream, for
+    /// servers with many. The stream ends when `frames` does, the client goes away, or
+    /// the server shuts down; heartbeats and `retry:` are added as with [`View::sse`].
+    pub fn sse_from(
+        &mut self,
+        options: SseOptions,
+        frames: impl futures_core::Stream<Item = Bytes> + Send + 'static,
+    ) {
+        let stream = SseStream::frames(&options, frames);
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        self.headers
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        self.body = ViewBody::Sse(Box::new(stream));
+    }
+
     /// Whether the response is an SSE stream.
     pub fn is_stream(&self) -> bool {
         matches!(self.body, ViewBody::Sse(_))

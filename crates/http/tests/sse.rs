@@ -19,6 +19,7 @@ fn routes() -> serde_json::Value {
     json!({
         "sse": {"condition": "/events", "method": "GET", "dispatcher": "sse"},
         "forever": {"condition": "/forever", "method": "GET", "dispatcher": "sse-forever"},
+        "frames": {"condition": "/frames", "method": "GET", "dispatcher": "sse-frames"},
         "hello": {"condition": "/hello", "dispatcher": "hello"}
     })
 }
@@ -57,6 +58,47 @@ async fn events_carry_id_event_data_and_retry_and_the_stream_ends_with_the_sende
         let first: serde_json::Value = serde_json::from_str(&events[0].data).unwrap();
         assert_eq!(first, json!({"n": 1}));
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_of_frames_is_polled_by_the_connection_and_ends_with_it() {
+    let server = Setup::new(routes()).start().await;
+    for proto in [Proto::Http1, Proto::H2c] {
+        let reply = common::get(&server, proto, "/frames").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.header("content-type"), Some("text/event-stream"));
+        assert!(
+            reply.body.starts_with(b"retry: 700\n\n"),
+            "retry comes first"
+        );
+        let chunks = futures_util::stream::iter([Ok::<_, Infallible>(reply.body.clone())]);
+        let events: Vec<_> = chunks
+            .eventsource()
+            .map(|e| e.expect("an event"))
+            .collect()
+            .await;
+        let seen: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.id.clone(), e.data.clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("1".into(), "frame 1".into()),
+                ("2".into(), "frame 2".into()),
+                ("3".into(), "frame 3".into())
+            ],
+            "{proto:?}"
+        );
+        // A stream that never ends is left by its client without harm.
+        let mut client = common::connect(&server, proto).await;
+        let mut open = SseStream::open(&mut client, "/frames?forever", &[])
+            .await
+            .expect("a stream");
+        assert_eq!(open.take(3, Duration::from_secs(5)).await.len(), 3);
+    }
+    common::assert_still_serving(&server).await;
     server.stop().await;
 }
 

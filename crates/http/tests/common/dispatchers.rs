@@ -21,6 +21,7 @@ pub fn registry() -> Registry {
         .with_dispatcher("internal", Arc::new(Internal))
         .with_dispatcher("sse", Arc::new(Sse))
         .with_dispatcher("sse-forever", Arc::new(SseForever))
+        .with_dispatcher("sse-frames", Arc::new(SseFrames))
         .with_dispatcher("no-content", Arc::new(NoContent))
         .with_dispatcher("headers", Arc::new(Headers))
         .with_dispatcher("big", Arc::new(Big))
@@ -159,6 +160,33 @@ impl Dispatcher for Sse {
 }
 
 /// An event every 20 ms until the stream closes; heartbeats every 50 ms of silence.
+/// `sse_from`: three frames from a stream, then the end; `?forever` keeps it open.
+pub struct SseFrames;
+#[async_trait]
+impl Dispatcher for SseFrames {
+    async fn dispatch(&self, request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let forever = request.query_param("forever").is_some();
+        let frames = futures_util::stream::iter((1..=3).map(|n: u64| {
+            SseEvent::data(format!("frame {n}"))
+                .id(n.to_string())
+                .encode()
+        }));
+        let options = SseOptions {
+            retry: Some(Duration::from_millis(700)),
+            ..SseOptions::default()
+        };
+        if forever {
+            view.sse_from(
+                options,
+                futures_util::StreamExt::chain(frames, futures_util::stream::pending()),
+            );
+        } else {
+            view.sse_from(options, frames);
+        }
+        Ok(())
+    }
+}
+
 pub struct SseForever;
 #[async_trait]
 impl Dispatcher for SseForever {

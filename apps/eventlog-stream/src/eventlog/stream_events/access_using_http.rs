@@ -112,24 +112,20 @@ impl Dispatcher for StreamEventsUsingHttp {
             Some(from) => from,
             None => store.head_position().await.map_err(http_error)?,
         };
-        let sender = view.sse(SseOptions {
+        let options = SseOptions {
             heartbeat: Some(Duration::from_millis(self.settings.heartbeat_ms)),
             retry: Some(Duration::from_millis(self.settings.retry_ms)),
-            buffer: 32,
-        });
+            ..SseOptions::default()
+        };
         let filter = Filter {
             domains,
             pid,
             names,
         };
-        tokio::spawn(stream::run(
-            sender,
-            feed,
-            self.feeds.clone(),
-            filter,
-            after,
-            slot,
-        ));
+        view.sse_from(
+            options,
+            stream::frames(feed, self.feeds.clone(), filter, after, slot),
+        );
         Ok(())
     }
 }

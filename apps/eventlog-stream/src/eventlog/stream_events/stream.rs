@@ -3,10 +3,11 @@
 //! feed's buffer (see [`crate::eventlog::feeds`] for why this has no gap and no
 //! duplicate).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use superhero_eventflow::{CatchUp, Event, EventStore, Result};
-use superhero_http::SseSender;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -62,78 +63,97 @@ impl Filter {
     }
 }
 
-/// Why a stream ended.
-enum End {
-    /// The client went away or the server is shutting down.
-    Closed,
-    /// The store failed; the client reconnects and resumes.
-    Store(superhero_eventflow::Error),
+/// Where a stream is: reading the store, or following the feed.
+enum Phase {
+    /// Reading pages from the store after `sent` (at the start, and after lagging).
+    CatchUp,
+    /// Taking the feed's broadcasts.
+    Live,
 }
 
-/// Runs the stream until the client leaves, the server shuts down or the store fails;
-/// `_slot` is the stream's place under the connection limit.
-pub(crate) async fn run(
-    sender: SseSender,
-    mut feed: Feed,
+/// A stream's state between frames.
+struct Stream {
+    feed: Feed,
+    feeds: Arc<Feeds>,
+    filter: Filter,
+    /// The position of the last event sent (or skipped as not the stream's).
+    sent: u64,
+    /// Frames read from the store, not sent yet.
+    pending: VecDeque<Bytes>,
+    phase: Phase,
+    /// The stream's place under the connection limit, held while it is open.
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Stream {
+    /// The next frame, or `None` to end the stream (the feed ended at shutdown, or
+    /// the store failed: the client reconnects and resumes).
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(frame) = self.pending.pop_front() {
+                return Some(frame);
+            }
+            match self.phase {
+                Phase::CatchUp => {
+                    let store = self.feeds.store().clone();
+                    match self.filter.next_page(&*store, self.sent).await {
+                        Ok(Some(page)) => {
+                            for event in &page {
+                                self.pending.push_back(frame(event));
+                                self.sent = event.position;
+                            }
+                        }
+                        Ok(None) => self.phase = Phase::Live,
+                        Err(error) => {
+                            tracing::warn!(code = error.code(), %error, domains = ?self.filter.domains, "a stream ended: the store could not be read");
+                            return None;
+                        }
+                    }
+                }
+                Phase::Live => match self.feed.recv().await {
+                    Ok(broadcast) => {
+                        let event = &broadcast.event;
+                        let new = event.position > self.sent;
+                        self.sent = self.sent.max(event.position);
+                        if new && self.filter.matches(event) {
+                            return Some(broadcast.frame.clone());
+                        }
+                    }
+                    Err(RecvError::Lagged(skipped)) => {
+                        tracing::debug!(skipped, domains = ?self.filter.domains, "a stream fell behind; catching up from the store");
+                        self.feeds.count_resync();
+                        self.phase = Phase::CatchUp;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
+/// The stream's frames after position `after`: what the store holds first, then the
+/// feed, resynchronised from the store when it lags. The connection polls them
+/// directly ([`superhero_http::View::sse_from`]): no task and no channel per stream;
+/// a client that stops reading simply stops being polled. `slot` is the stream's place
+/// under the connection limit, given back when the stream ends.
+pub(crate) fn frames(
+    feed: Feed,
     feeds: Arc<Feeds>,
     filter: Filter,
     after: u64,
-    _slot: OwnedSemaphorePermit,
-) {
-    let mut sent = after;
-    let store = feeds.store().clone();
-    let ended = async {
-        catch_up(&sender, &*store, &filter, &mut sent).await?;
-        loop {
-            let event = tokio::select! {
-                () = sender.closed() => return Err(End::Closed),
-                received = feed.recv() => received,
-            };
-            match event {
-                Ok(broadcast) => {
-                    let event = &broadcast.event;
-                    if event.position > sent && filter.matches(event) {
-                        sender
-                            .send_encoded(broadcast.frame.clone())
-                            .await
-                            .map_err(|_| End::Closed)?;
-                    }
-                    sent = sent.max(event.position);
-                }
-                Err(RecvError::Lagged(skipped)) => {
-                    tracing::debug!(skipped, domains = ?filter.domains, "a stream fell behind; catching up from the store");
-                    feeds.count_resync();
-                    catch_up(&sender, &*store, &filter, &mut sent).await?;
-                }
-                Err(RecvError::Closed) => return Err(End::Closed),
-            }
-        }
+    slot: OwnedSemaphorePermit,
+) -> impl futures_core::Stream<Item = Bytes> + Send + 'static {
+    let stream = Stream {
+        feed,
+        feeds,
+        filter,
+        sent: after,
+        pending: VecDeque::new(),
+        phase: Phase::CatchUp,
+        _slot: slot,
     };
-    let ended: std::result::Result<(), End> = ended.await;
-    if let Err(End::Store(error)) = ended {
-        tracing::warn!(code = error.code(), %error, domains = ?filter.domains, "a stream ended: the store could not be read");
-    }
-}
-
-/// Sends every matching event after `sent` from the store.
-async fn catch_up(
-    sender: &SseSender,
-    store: &dyn EventStore,
-    filter: &Filter,
-    sent: &mut u64,
-) -> std::result::Result<(), End> {
-    while let Some(page) = filter.next_page(store, *sent).await.map_err(End::Store)? {
-        for event in &page {
-            send(sender, event).await?;
-            *sent = event.position;
-        }
-    }
-    Ok(())
-}
-
-async fn send(sender: &SseSender, event: &Event) -> std::result::Result<(), End> {
-    sender
-        .send_encoded(frame(event))
-        .await
-        .map_err(|_| End::Closed)
+    futures_util::stream::unfold(stream, |mut stream| async move {
+        let frame = stream.next().await?;
+        Some((frame, stream))
+    })
 }
