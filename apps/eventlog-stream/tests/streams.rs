@@ -405,6 +405,11 @@ async fn bad_input_has_its_status_and_code(backend: Backend) {
         ),
         ("/eventlog/shop/stream?from=-1", 400, "E_EVENTLOG_FROM"),
         ("/eventlog/shop/stream?from=abc", 400, "E_EVENTLOG_FROM"),
+        (
+            "/eventlog/shop/stream?from=9223372036854775808",
+            400,
+            "E_EVENTLOG_FROM",
+        ),
     ];
     for (path, status, code) in cases {
         let ticket = ticket(&mut alice).await;

@@ -39,6 +39,21 @@ pub async fn happened<P>(
     Ok(log.iter().any(|e| contract.matches(e)))
 }
 
+/// Publishes `event` only if its stream is still at `version` (optimistic
+/// concurrency): a decision made on a log that changed meanwhile fails with
+/// `E_EVENTFLOW_CONFLICT` and is made again on the new log (the handler's event is
+/// retried; a controller reads again).
+pub async fn publish_at(
+    spoke: &superhero_eventflow::Spoke,
+    event: superhero_eventflow::NewEvent,
+    version: u64,
+) -> Result<()> {
+    let request = superhero_eventflow::AppendRequest::new(vec![event])
+        .expect(superhero_eventflow::ExpectedVersion::Exact(version));
+    spoke.publish_all(request).await?;
+    Ok(())
+}
+
 /// What the payment log of an order says so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Payments {
@@ -50,6 +65,8 @@ pub struct Payments {
     pub reminders: u32,
     /// When the last reminder was sent (Unix milliseconds).
     pub last_reminder: Option<i64>,
+    /// The payment log's version (its number of events).
+    pub version: u64,
 }
 
 /// The order's payments as its payment log tells.
@@ -73,6 +90,7 @@ pub async fn payments(store: &Arc<dyn EventStore>, order_id: &str) -> Result<Pay
         }
     }
     payments.verifying = received > verdicts;
+    payments.version = log.last().map_or(0, |e| e.version);
     Ok(payments)
 }
 

@@ -163,7 +163,68 @@ superhero_testkit::each_backend!(
     the_last_unit_goes_to_exactly_one_of_two_orders_and_cancel_releases_it,
     an_invalid_payment_alerts_security_and_a_valid_one_still_confirms,
     orders_are_shown_only_to_their_customer_with_their_state,
+    concurrent_payments_and_carrier_reports_are_decided_once,
 );
+
+async fn concurrent_payments_and_carrier_reports_are_decided_once(backend: Backend) {
+    let node = node(backend).await;
+    let mut alice = user(&node, "alice").await;
+    let id = place(&mut alice, "cape", 1, "north").await;
+    reached(&node, "payment", &id, "payment-requested", 1).await;
+    // Six correct payments at once, each on its own connection.
+    let mut payers = Vec::new();
+    for _ in 0..6 {
+        let client = node.client(&Proto::Http1).await;
+        let session = alice.session.clone();
+        payers.push(SignedClient::with_key(
+            client,
+            &session.session_id,
+            SigningKey::hmac(&session.session_key),
+        ));
+    }
+    let payments = payers.iter_mut().map(|payer| pay(payer, &id, 4900));
+    futures_util::future::join_all(payments).await;
+    reached(&node, "payment", &id, "invalid-payment-confirmation", 5).await;
+    let payments = log(&node, "payment", &id).await;
+    assert_eq!(
+        payments
+            .iter()
+            .filter(|n| *n == "payment-confirmed")
+            .count(),
+        1,
+        "{payments:?}"
+    );
+    reached(&node, "shipment", &id, "shipment-scheduled", 1).await;
+
+    // Six "delivered" at once: one is recorded, the others find it delivered.
+    let mut carriers = Vec::new();
+    for _ in 0..6 {
+        carriers.push(carrier(&node).await);
+    }
+    let body = json!({"status": "delivered"}).to_string();
+    let path = format!("/shipments/{id}/status");
+    let reports = carriers
+        .iter_mut()
+        .map(|c| c.send(Method::POST, &path, body.as_bytes()));
+    let statuses: Vec<u16> = futures_util::future::join_all(reports)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let shipments = log(&node, "shipment", &id).await;
+    assert_eq!(shipments, ["shipment-scheduled", "shipment-delivered"]);
+}
 
 async fn the_five_reference_orders_come_out_as_the_saga_says(backend: Backend) {
     let node = node(backend).await;

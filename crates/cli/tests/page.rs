@@ -87,6 +87,18 @@ superhero_testkit::needs_browser! {
         assert_eq!(saga.as_array().unwrap().len(), 10, "the ten events of a delivered order: {saga}");
         browser.screenshot("page-3-order").await;
 
+        // More orders: the page keeps working (it shares one stream between them; a
+        // stream per order once ran into the browser's six connections per site).
+        for n in 2..=5 {
+            page.find(Locator::Css("#so-place")).await.unwrap().click().await.unwrap();
+            wait_for_count(page, "#so-orders li[data-order]", n).await;
+        }
+        wait_for_count(page, "#so-orders li[data-order] ol li[data-name='notified-customer-of-payment-requested']", 5).await;
+        page.find(Locator::Css("#mb-title")).await.unwrap().send_keys("After five orders").await.unwrap();
+        page.find(Locator::Css("#mb-body")).await.unwrap().send_keys("Still responsive").await.unwrap();
+        page.find(Locator::Css("#mb-post")).await.unwrap().click().await.unwrap();
+        wait_for_text(page, "#mb-posts", "After five orders").await;
+
         // Her own activity: the signed requests she made.
         wait_for_count(page, "#auth-activity li[data-name='user-activity']", 3).await;
         browser.screenshot("page-4-live").await;

@@ -159,7 +159,12 @@ fn from(request: &Request) -> Result<Option<u64>, HttpError> {
     };
     given
         .map(|position| {
-            position.parse::<u64>().map_err(|_| {
+            // Positions are stored as signed 64-bit integers.
+            let parsed = position
+                .parse::<u64>()
+                .ok()
+                .filter(|p| i64::try_from(*p).is_ok() && !position.starts_with('+'));
+            parsed.ok_or_else(|| {
                 HttpError::status(
                     StatusCode::BAD_REQUEST,
                     "E_EVENTLOG_FROM",

@@ -20,7 +20,7 @@ use superhero_core::Registry;
 use superhero_eventflow::Spoke;
 use superhero_eventflow::service::{Consumer, SPOKE, SpokeService};
 
-use crate::error::Result;
+use crate::error::{Result, SagaError};
 use crate::notification::{NOTIFIED_SHIPMENT_FAILED, Notified};
 use crate::order::manage_order::later;
 use crate::order::{CONFIRMED_SALES_AREA, Nothing, ORDER_CANCELED};
@@ -99,14 +99,28 @@ impl ManagePayment {
                 .schedule(later(self.settings.payment_window()), next)
                 .await?;
         }
-        self.spoke
-            .publish(elapsed.reply(PAYMENT_REQUEST_REMINDED, &Reminded { reminder: window })?)
-            .await?;
-        Ok(())
+        // Only on the log as read: a payment confirmed meanwhile means no reminder.
+        let reminded = elapsed.reply(PAYMENT_REQUEST_REMINDED, &Reminded { reminder: window })?;
+        saga::publish_at(&self.spoke, reminded, payments.version).await
     }
 
-    /// Verifies a payment.
+    /// Verifies a payment. The verdict is appended only if the payment log did not
+    /// change since it was read: of two payments verified at once, one is confirmed and
+    /// the other, decided again, is refused as already paid.
     pub async fn received(&self, received: Received<PaymentReceived>) -> Result<()> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.verify(&received).await {
+                Err(SagaError::Store(superhero_eventflow::Error::Conflict { .. }))
+                    if attempts < 10 => {}
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One decision on the payment log as it is now.
+    async fn verify(&self, received: &Received<PaymentReceived>) -> Result<()> {
         let order_id = received.event.pid.clone();
         let store = self.spoke.store();
         let refuse = |reason: &str| {
@@ -117,14 +131,13 @@ impl ManagePayment {
                 },
             )
         };
+        let payments = saga::payments(store, &order_id).await?;
         let reply = match saga::placed(store, &order_id).await? {
             None => refuse("order-closed")?,
             Some(_) if saga::happened(store, &order_id, ORDER_CANCELED).await? => {
                 refuse("order-closed")?
             }
-            Some(_) if saga::happened(store, &order_id, PAYMENT_CONFIRMED).await? => {
-                refuse("already-paid")?
-            }
+            Some(_) if payments.confirmed => refuse("already-paid")?,
             Some(_) if received.payload.reference != order_id => refuse("wrong-reference")?,
             Some((_, placed)) if received.payload.amount != placed.total => refuse("wrong-amount")?,
             Some((_, placed)) => received.reply(
@@ -134,8 +147,7 @@ impl ManagePayment {
                 },
             )?,
         };
-        self.spoke.publish(reply).await?;
-        Ok(())
+        saga::publish_at(&self.spoke, reply, payments.version).await
     }
 
     /// The first repayment attempt, once the customer knows the shipment failed.

@@ -74,7 +74,6 @@ impl Dispatcher for ReportStatusUsingHttp {
             _ => SHIPMENT_FAILED,
         };
         let store = self.spoke.store();
-        let failed = |e| SagaError::from(e).into_http();
         if saga::placed(store, &id)
             .await
             .map_err(SagaError::into_http)?
@@ -82,29 +81,41 @@ impl Dispatcher for ReportStatusUsingHttp {
         {
             return Err(not_found(&id));
         }
-        let log = store
-            .read_stream(crate::shipment::SHIPMENT, &id)
-            .await
-            .map_err(failed)?;
-        let scheduled = log.iter().any(|e| SHIPMENT_SCHEDULED.matches(e));
-        let finished = log
-            .iter()
-            .any(|e| SHIPMENT_DELIVERED.matches(e) || SHIPMENT_FAILED.matches(e));
-        if !scheduled || finished {
-            return Err(HttpError::status(
-                StatusCode::CONFLICT,
-                "E_SALE_ORDER_SHIPMENT_STATE",
-                if finished {
-                    "The shipment is already delivered or failed"
-                } else {
-                    "The order's shipment is not scheduled"
-                },
-            ));
+        // Check, then append only if the shipment log is still as read: of two reports
+        // at once, each is decided on the log the other left.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let log = store
+                .read_stream(crate::shipment::SHIPMENT, &id)
+                .await
+                .map_err(|e| SagaError::from(e).into_http())?;
+            let scheduled = log.iter().any(|e| SHIPMENT_SCHEDULED.matches(e));
+            let finished = log
+                .iter()
+                .any(|e| SHIPMENT_DELIVERED.matches(e) || SHIPMENT_FAILED.matches(e));
+            if !scheduled || finished {
+                return Err(HttpError::status(
+                    StatusCode::CONFLICT,
+                    "E_SALE_ORDER_SHIPMENT_STATE",
+                    if finished {
+                        "The shipment is already delivered or failed"
+                    } else {
+                        "The order's shipment is not scheduled"
+                    },
+                ));
+            }
+            let event = contract
+                .event(&id, &Nothing {})
+                .map_err(|e| SagaError::from(e).into_http())?;
+            let version = log.last().map_or(0, |e| e.version);
+            match saga::publish_at(&self.spoke, event, version).await {
+                Ok(()) => break,
+                Err(SagaError::Store(superhero_eventflow::Error::Conflict { .. }))
+                    if attempts < 5 => {}
+                Err(error) => return Err(error.into_http()),
+            }
         }
-        let event = contract
-            .event(&id, &Nothing {})
-            .map_err(|e| SagaError::from(e).into_http())?;
-        self.spoke.publish(event).await.map_err(failed)?;
         view.set_status(StatusCode::ACCEPTED);
         view.set_body(json!({"id": id, "status": report.status}));
         Ok(())
