@@ -4,6 +4,9 @@
 //! [eventlog-stream]
 //! domains = ["post", "reply", "activity", "order", "payment", "shipment", "notification"]
 //! private_domains = ["activity"]           # streamed only per pid, to the user it names
+//! [eventlog-stream.owners.order]           # a process of `order` is seen only by its owner:
+//! domain = "order"                         # the user id in the `field` of the first
+//! field = "customer_id"                    # event of that process in `domain`
 //! max_streams = 10000                      # open streams per node; beyond: 503
 //! ticket_ttl_ms = 30000                    # how long a stream ticket is valid
 //! heartbeat_ms = 15000                     # a comment after this much silence
@@ -22,6 +25,16 @@ use crate::error::ConfigError;
 /// The config key of the settings.
 pub const CONFIG_KEY: &str = "eventlog-stream";
 
+/// Where the owner of a process is written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    /// The domain whose first event of the process names the owner.
+    pub domain: String,
+    /// The top-level field of that event's data holding the owner's user id.
+    pub field: String,
+}
+
 /// Every `eventlog-stream` setting.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,6 +47,11 @@ pub struct Settings {
     /// where `pid` is the ticket's user id (else 403 `E_EVENTLOG_FORBIDDEN`). Default:
     /// `activity` (`superhero-auth`'s activity records, one process per user).
     pub private_domains: Vec<String>,
+    /// Domains whose processes belong to a user: each of their events is shown only
+    /// to the user named in `field` of the process's first event in `domain`, on
+    /// domain streams as on process streams (403 for another's process). Default: the
+    /// sale-order saga's four domains, owned by the `customer_id` of `order-placed`.
+    pub owners: std::collections::BTreeMap<String, Owner>,
     /// Open streams per node (1 to 1,000,000; default 10,000); beyond it 503
     /// `E_EVENTLOG_STREAM_LIMIT` with `Retry-After`.
     pub max_streams: usize,
@@ -67,6 +85,16 @@ impl Default for Settings {
             .map(String::from)
             .to_vec(),
             private_domains: vec!["activity".to_owned()],
+            owners: ["order", "payment", "shipment", "notification"]
+                .map(|domain| {
+                    let owner = Owner {
+                        domain: "order".to_owned(),
+                        field: "customer_id".to_owned(),
+                    };
+                    (domain.to_owned(), owner)
+                })
+                .into_iter()
+                .collect(),
             max_streams: 10_000,
             ticket_ttl_ms: 30_000,
             heartbeat_ms: 15_000,
@@ -115,6 +143,11 @@ impl Settings {
     /// Whether `domain` can be streamed.
     pub fn streams(&self, domain: &str) -> bool {
         self.domains.iter().any(|d| d == domain)
+    }
+
+    /// Where the owner of `domain`'s processes is written, if they have one.
+    pub fn owner(&self, domain: &str) -> Option<&Owner> {
+        self.owners.get(domain)
     }
 
     /// Whether `domain` is streamed only per pid, to its own user.

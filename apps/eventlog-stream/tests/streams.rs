@@ -18,7 +18,10 @@ const WITHIN: Duration = Duration::from_secs(20);
 
 /// A node streaming the domain `shop` and the private `activity`, with `settings` on top.
 async fn node(backend: Backend, settings: Value) -> TestNode {
-    let mut config = json!({"domains": ["shop", "audit", "activity"]});
+    let mut config = json!({
+        "domains": ["shop", "audit", "deal", "activity"],
+        "owners": {"deal": {"domain": "deal", "field": "owner"}},
+    });
     for (key, value) in settings.as_object().unwrap() {
         config[key] = value.clone();
     }
@@ -83,6 +86,7 @@ superhero_testkit::each_backend!(
     a_thousand_clients_each_receive_every_event_of_a_burst_in_order,
     a_ticket_opens_one_stream_once_and_expires,
     activity_is_streamed_only_to_its_own_user,
+    an_owned_process_is_streamed_only_to_its_owner,
     beyond_the_stream_limit_the_answer_is_503_and_the_ticket_survives,
     bad_input_has_its_status_and_code,
 );
@@ -368,6 +372,61 @@ async fn activity_is_streamed_only_to_its_own_user(backend: Backend) {
         assert_eq!(data["pid"], json!(alice.session.user_id));
         assert_eq!(event.event, "user-activity");
     }
+}
+
+async fn an_owned_process_is_streamed_only_to_its_owner(backend: Backend) {
+    let node = node(backend, json!({})).await;
+    let mut alice = user(&node, "alice").await;
+    let mut bob = user(&node, "bob").await;
+    let spoke = node.spoke();
+    let deal = |pid: &str, owner: &str, name: &str| {
+        NewEvent::new("deal", pid, name).with_data(json!({"owner": owner}))
+    };
+    let mut hers = Vec::new();
+    for (pid, owner) in [
+        ("d-1", &alice.session.user_id),
+        ("d-2", &bob.session.user_id),
+    ] {
+        for name in ["opened", "closed"] {
+            let position = spoke
+                .publish(deal(pid, owner, name))
+                .await
+                .unwrap()
+                .position;
+            if pid == "d-1" {
+                hers.push(position);
+            }
+        }
+    }
+    // The domain stream shows her processes only, from the store and live.
+    let mut domain = open(&node, &mut alice, "/eventlog/deal/stream?from=0", &[]).await;
+    assert_eq!(ids(&domain.take(2, WITHIN).await), hers);
+    let alice_id = alice.session.user_id.clone();
+    spoke
+        .publish(deal("d-2", &bob.session.user_id, "reopened"))
+        .await
+        .unwrap();
+    let live = spoke
+        .publish(deal("d-1", &alice_id, "reopened"))
+        .await
+        .unwrap()
+        .position;
+    assert_eq!(ids(&domain.take(1, WITHIN).await), [live]);
+    // Another's process: 403; one's own: the stream.
+    let ticket = ticket(&mut alice).await;
+    let mut client = node.client(&Proto::Http1).await;
+    let refused = SseStream::open(
+        &mut client,
+        &format!("/eventlog/deal/d-2/stream?ticket={ticket}"),
+        &[],
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["code"], "E_EVENTLOG_FORBIDDEN");
+    let mut his = open(&node, &mut bob, "/eventlog/deal/d-2/stream?from=0", &[]).await;
+    assert_eq!(his.take(3, WITHIN).await.len(), 3);
 }
 
 async fn beyond_the_stream_limit_the_answer_is_503_and_the_ticket_survives(backend: Backend) {

@@ -80,6 +80,9 @@ pub struct Feeds {
     feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Broadcast>>>>,
     stop: CancellationToken,
     resyncs: AtomicU64,
+    /// Owners of processes, by (owner domain, pid): an owner never changes, so each is
+    /// read from the store once per node.
+    owners: std::sync::Mutex<HashMap<(String, String), String>>,
 }
 
 impl Service for Feeds {}
@@ -95,12 +98,46 @@ impl Feeds {
             feeds: Mutex::new(HashMap::new()),
             stop,
             resyncs: AtomicU64::new(0),
+            owners: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
     /// The store the feeds read.
     pub fn store(&self) -> &Arc<dyn superhero_eventflow::EventStore> {
         self.spoke.store()
+    }
+
+    /// The user owning process `pid` by `rule` (`None`: no such process yet, or no
+    /// owner written).
+    pub async fn owner_of(
+        &self,
+        rule: &crate::settings::Owner,
+        pid: &str,
+    ) -> Result<Option<String>> {
+        let key = (rule.domain.clone(), pid.to_owned());
+        if let Some(owner) = self.lock_owners().get(&key) {
+            return Ok(Some(owner.clone()));
+        }
+        let log = self.spoke.store().read_stream(&rule.domain, pid).await?;
+        let owner = log
+            .first()
+            .and_then(|event| event.data.get(&rule.field))
+            .and_then(|value| value.as_str())
+            .map(str::to_owned);
+        if let Some(owner) = &owner {
+            let mut owners = self.lock_owners();
+            if owners.len() >= 100_000 {
+                owners.clear();
+            }
+            owners.insert(key, owner.clone());
+        }
+        Ok(owner)
+    }
+
+    fn lock_owners(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
+        self.owners
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// How many times a stream fell behind the fan-out's buffer and was resynchronised

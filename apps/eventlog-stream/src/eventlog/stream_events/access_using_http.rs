@@ -100,6 +100,24 @@ impl Dispatcher for StreamEventsUsingHttp {
                 ),
             ));
         }
+        // A process of an owned domain is its owner's (domain streams show each user
+        // only their own processes).
+        let owners: std::collections::BTreeMap<String, crate::settings::Owner> = domains
+            .iter()
+            .filter_map(|d| self.settings.owner(d).map(|o| (d.clone(), o.clone())))
+            .collect();
+        if let Some(pid) = &pid {
+            for (domain, rule) in &owners {
+                let owner = self.feeds.owner_of(rule, pid).await.map_err(http_error)?;
+                if owner.as_deref() != Some(user.as_str()) {
+                    return Err(HttpError::status(
+                        StatusCode::FORBIDDEN,
+                        "E_EVENTLOG_FORBIDDEN",
+                        format!("The process {pid} of {domain} is not yours"),
+                    ));
+                }
+            }
+        }
         let feed = match domains.as_slice() {
             [domain] => self.feeds.subscribe(domain).await,
             _ => self.feeds.subscribe_all().await,
@@ -121,6 +139,8 @@ impl Dispatcher for StreamEventsUsingHttp {
             domains,
             pid,
             names,
+            viewer: user,
+            owners,
         };
         view.sse_from(
             options,

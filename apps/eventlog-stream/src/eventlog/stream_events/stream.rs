@@ -23,6 +23,11 @@ pub struct Filter {
     pub pid: Option<String>,
     /// Only these names (empty: all).
     pub names: Vec<String>,
+    /// The user the stream is for, and the owner rules of its domains: events of an
+    /// owned domain are shown only for processes this user owns.
+    pub viewer: String,
+    /// Owner rules by domain (only the stream's domains that have one).
+    pub owners: std::collections::BTreeMap<String, crate::settings::Owner>,
 }
 
 impl Filter {
@@ -86,6 +91,24 @@ struct Stream {
 }
 
 impl Stream {
+    /// Whether the viewer may see `event`: its process's owner, where its domain has
+    /// owners.
+    async fn visible(&self, event: &Event) -> Result<bool> {
+        match self.filter.owners.get(&event.domain) {
+            None => Ok(true),
+            Some(rule) => Ok(self
+                .feeds
+                .owner_of(rule, &event.pid)
+                .await?
+                .is_some_and(|owner| owner == self.filter.viewer)),
+        }
+    }
+
+    fn failed(&self, error: superhero_eventflow::Error) -> Option<Bytes> {
+        tracing::warn!(code = error.code(), %error, domains = ?self.filter.domains, "a stream ended: the store could not be read");
+        None
+    }
+
     /// The next frame, or `None` to end the stream (the feed ended at shutdown, or
     /// the store failed: the client reconnects and resumes).
     async fn next(&mut self) -> Option<Bytes> {
@@ -99,15 +122,16 @@ impl Stream {
                     match self.filter.next_page(&*store, self.sent).await {
                         Ok(Some(page)) => {
                             for event in &page {
-                                self.pending.push_back(frame(event));
                                 self.sent = event.position;
+                                match self.visible(event).await {
+                                    Ok(true) => self.pending.push_back(frame(event)),
+                                    Ok(false) => {}
+                                    Err(error) => return self.failed(error),
+                                }
                             }
                         }
                         Ok(None) => self.phase = Phase::Live,
-                        Err(error) => {
-                            tracing::warn!(code = error.code(), %error, domains = ?self.filter.domains, "a stream ended: the store could not be read");
-                            return None;
-                        }
+                        Err(error) => return self.failed(error),
                     }
                 }
                 Phase::Live => match self.feed.recv().await {
@@ -116,7 +140,11 @@ impl Stream {
                         let new = event.position > self.sent;
                         self.sent = self.sent.max(event.position);
                         if new && self.filter.matches(event) {
-                            return Some(broadcast.frame.clone());
+                            match self.visible(event).await {
+                                Ok(true) => return Some(broadcast.frame.clone()),
+                                Ok(false) => {}
+                                Err(error) => return self.failed(error),
+                            }
                         }
                     }
                     Err(RecvError::Lagged(skipped)) => {
