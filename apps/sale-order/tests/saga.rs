@@ -164,7 +164,40 @@ superhero_testkit::each_backend!(
     an_invalid_payment_alerts_security_and_a_valid_one_still_confirms,
     orders_are_shown_only_to_their_customer_with_their_state,
     concurrent_payments_and_carrier_reports_are_decided_once,
+    an_orders_payment_phase_closes_once_as_paid_or_canceled,
 );
+
+async fn an_orders_payment_phase_closes_once_as_paid_or_canceled(backend: Backend) {
+    use sale_order::order::stock::{CANCELED, PAID, STOCK, Stock};
+    let node = node(backend).await;
+    let stock = node.locator().locate::<Stock>(STOCK).unwrap();
+    // A payment and the deadline at once: exactly one of them closes the order.
+    for round in 0..5 {
+        let order = format!("race-{round}");
+        let (paid, canceled) = tokio::join!(
+            stock.close(&order, PAID, "payment-event"),
+            stock.close(&order, CANCELED, "deadline-event"),
+        );
+        assert_ne!(
+            paid.unwrap(),
+            canceled.unwrap(),
+            "round {round}: one winner"
+        );
+    }
+    assert!(stock.close("o-1", PAID, "e-1").await.unwrap());
+    assert!(
+        stock.close("o-1", PAID, "e-1").await.unwrap(),
+        "the same event again: its decision"
+    );
+    assert!(
+        !stock.close("o-1", PAID, "e-2").await.unwrap(),
+        "another payment: already paid"
+    );
+    assert!(
+        !stock.close("o-1", CANCELED, "e-3").await.unwrap(),
+        "paid: no cancel"
+    );
+}
 
 async fn concurrent_payments_and_carrier_reports_are_decided_once(backend: Backend) {
     let node = node(backend).await;

@@ -19,11 +19,18 @@ use crate::settings::{Product, Settings};
 /// The service name.
 pub const STOCK: &str = "sale-order/order/stock";
 
-const SQL: &[Migration] = &[Migration {
-    version: 1,
-    description: "stock",
-    sql: include_str!("../../migrations/stock.sql"),
-}];
+const SQL: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "stock",
+        sql: include_str!("../../migrations/stock.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "order closing",
+        sql: include_str!("../../migrations/closing.sql"),
+    },
+];
 
 /// The stock tables (the same SQL on every backend).
 pub const MIGRATIONS: MigrationSet = MigrationSet {
@@ -36,6 +43,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
 const RESERVED: &str = "reserved";
 const UNAVAILABLE: &str = "unavailable";
 const RELEASED: &str = "released";
+
+/// Closing outcome: a payment was confirmed.
+pub const PAID: &str = "paid";
+/// Closing outcome: the order was canceled unpaid.
+pub const CANCELED: &str = "canceled";
 
 /// The catalogue's stock.
 pub struct Stock {
@@ -164,6 +176,44 @@ impl Stock {
             }
         }
         write.commit().await
+    }
+
+    /// Closes order `order_id`'s payment phase as `outcome` (`paid` or `canceled`) on
+    /// behalf of the event `decided_by`: `Ok(true)` when this is the decision (first, or
+    /// the same event again), `Ok(false)` when the other outcome came first. The one
+    /// place where a payment verdict and the payment deadline, decided on two streams,
+    /// are serialised.
+    pub async fn close(&self, order_id: &str, outcome: &str, decided_by: &str) -> Result<bool> {
+        const OP: &str = "close an order's payment phase";
+        let insert = match self.tables.backend() {
+            Backend::MySql => {
+                "INSERT IGNORE INTO so_order_closing (order_id, outcome, decided_by) VALUES (?, ?, ?)"
+            }
+            _ => {
+                "INSERT INTO so_order_closing (order_id, outcome, decided_by) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING"
+            }
+        };
+        {
+            let _gate = self.tables.lock().await;
+            self.tables
+                .query(insert)
+                .bind(order_id.to_owned())
+                .bind(outcome.to_owned())
+                .bind(decided_by.to_owned())
+                .execute(self.tables.pool())
+                .await
+                .map_err(|e| Error::from_sqlx(OP, e))?;
+        }
+        let row = self
+            .tables
+            .query("SELECT outcome, decided_by FROM so_order_closing WHERE order_id = ?")
+            .bind(order_id.to_owned())
+            .fetch_one(self.tables.pool())
+            .await
+            .map_err(|e| Error::from_sqlx(OP, e))?;
+        let decided: String = row.try_get(0).map_err(|e| Error::from_sqlx(OP, e))?;
+        let by: String = row.try_get(1).map_err(|e| Error::from_sqlx(OP, e))?;
+        Ok(decided == outcome && by == decided_by)
     }
 
     /// Units of `sku` that orders may still reserve (`None`: not in the store).

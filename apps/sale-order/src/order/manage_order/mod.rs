@@ -17,7 +17,7 @@ use superhero_eventflow::service::{Consumer, SPOKE, SpokeService};
 use superhero_eventflow::{Spoke, Timestamp};
 
 use crate::error::Result;
-use crate::order::stock::{STOCK, Stock};
+use crate::order::stock::{CANCELED, STOCK, Stock};
 use crate::order::{
     CONFIRMED_PRODUCT_AVAILABILITY, CONFIRMED_SALES_AREA, Nothing, ORDER_CANCELED, ORDER_PLACED,
     OrderCanceled, OrderPlaced, PAYMENT_DEADLINE, PAYMENT_MISSING, PRODUCT_UNAVAILABLE,
@@ -103,6 +103,15 @@ impl ManageOrder {
             self.spoke
                 .schedule(Timestamp::from_millis(due), again)
                 .await?;
+            return Ok(());
+        }
+        // Canceled only if the payment phase closes as canceled by this deadline: a
+        // payment verified in the meantime closed it as paid.
+        if !self
+            .stock
+            .close(&order_id, CANCELED, &deadline.event.id.to_string())
+            .await?
+        {
             return Ok(());
         }
         self.stock.release(&order_id).await?;

@@ -23,6 +23,7 @@ use superhero_eventflow::service::{Consumer, SPOKE, SpokeService};
 use crate::error::{Result, SagaError};
 use crate::notification::{NOTIFIED_SHIPMENT_FAILED, Notified};
 use crate::order::manage_order::later;
+use crate::order::stock::{PAID, STOCK, Stock};
 use crate::order::{CONFIRMED_SALES_AREA, Nothing, ORDER_CANCELED};
 use crate::payment::{
     Amount, Attempt, INVALID_PAYMENT_CONFIRMATION, InvalidPayment, PAYMENT_CONFIRMED,
@@ -48,6 +49,7 @@ pub const EVENTS: [EventKey; 5] = [
 /// The payment context's decisions.
 pub struct ManagePayment {
     spoke: Spoke,
+    stock: Arc<Stock>,
     settings: Settings,
 }
 
@@ -140,12 +142,26 @@ impl ManagePayment {
             Some(_) if payments.confirmed => refuse("already-paid")?,
             Some(_) if received.payload.reference != order_id => refuse("wrong-reference")?,
             Some((_, placed)) if received.payload.amount != placed.total => refuse("wrong-amount")?,
-            Some((_, placed)) => received.reply(
-                PAYMENT_CONFIRMED,
-                &Amount {
-                    amount: placed.total,
-                },
-            )?,
+            // Valid: confirmed only if the order's payment phase closes as paid by this
+            // payment (the deadline may have closed it as canceled meanwhile).
+            Some((_, placed)) => {
+                let paid = self
+                    .stock
+                    .close(&order_id, PAID, &received.event.id.to_string())
+                    .await?;
+                if paid {
+                    received.reply(
+                        PAYMENT_CONFIRMED,
+                        &Amount {
+                            amount: placed.total,
+                        },
+                    )?
+                } else if saga::happened(store, &order_id, PAYMENT_CONFIRMED).await? {
+                    refuse("already-paid")?
+                } else {
+                    refuse("order-closed")?
+                }
+            }
         };
         saga::publish_at(&self.spoke, reply, payments.version).await
     }
@@ -203,6 +219,7 @@ pub fn register(registry: &mut Registry) {
         .register(MANAGE_PAYMENT, |ctx| async move {
             let manager = Arc::new(ManagePayment {
                 spoke: ctx.locate::<SpokeService>(SPOKE)?.spoke().clone(),
+                stock: ctx.locate::<Stock>(STOCK)?,
                 settings: Settings::from_context(&ctx)?,
             });
             let m = [0; 5].map(|_| manager.clone());
@@ -229,7 +246,7 @@ pub fn register(registry: &mut Registry) {
                     async move { Ok(m.repayment_due(ev).await?) }
                 }))
         })
-        .uses([SPOKE])
+        .uses([SPOKE, STOCK])
         .expose::<dyn Consumer>(|s| s);
 }
 
