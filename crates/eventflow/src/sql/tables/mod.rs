@@ -221,22 +221,20 @@ impl SqlStore {
         // A bookkeeping table of its own, so other migration sets in the same database
         // are neither seen as missing nor disturbed.
         migrator.dangerous_set_table_name(table.to_owned());
-        // PostgreSQL and MySQL serialise concurrent migrators with an advisory lock;
-        // SQLite has none, so processes opening a new file together race, and the losers
-        // fail their (rolled back) migration transaction. Running again then finds the
-        // winner's migration applied and does nothing.
-        let attempts = if self.backend() == Backend::Sqlite {
-            5
-        } else {
-            1
-        };
+        // Processes starting together race to migrate. SQLite has no advisory lock, so
+        // the losers fail their (rolled back) migration transaction; on MySQL/MariaDB,
+        // whose DDL is not transactional, a process can find another's migration
+        // recorded as not finished yet ("partially applied") while it runs. Running
+        // again, a little later, finds the winner's migration applied and does nothing;
+        // a migration that really stopped half-way still fails after the last attempt.
+        let attempts = 6;
         let mut attempt = 1;
         loop {
             match migrator.run(self.pool()).await {
                 Ok(()) => return Ok(()),
                 Err(source) if attempt < attempts => {
                     tracing::debug!(error = %source, attempt, "migration raced another process; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
                     attempt += 1;
                 }
                 Err(source) => {
