@@ -16,6 +16,20 @@ use crate::shipment::SHIPMENT;
 /// The four domains of the saga, in the order of the flow.
 pub const DOMAINS: [&str; 4] = [ORDER, PAYMENT, SHIPMENT, NOTIFICATION];
 
+/// The saga domain that publishes the event called `name` (every saga event name
+/// belongs to one domain; the prefixes of `sale-order.md` tell which).
+pub fn domain_of(name: &str) -> &'static str {
+    if name.starts_with("notified-") {
+        NOTIFICATION
+    } else if name.starts_with("shipment-") {
+        SHIPMENT
+    } else if name.starts_with("payment-") || name == "invalid-payment-confirmation" {
+        PAYMENT
+    } else {
+        ORDER
+    }
+}
+
 /// The order as placed, if it was.
 pub async fn placed(
     store: &Arc<dyn EventStore>,

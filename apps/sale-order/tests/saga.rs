@@ -105,31 +105,19 @@ async fn reached(node: &TestNode, domain: &str, id: &str, name: &str, times: usi
     .await;
 }
 
-fn domain_of(name: &str) -> &'static str {
-    if name.starts_with("notified-") {
-        "notification"
-    } else if name.starts_with("shipment-") {
-        "shipment"
-    } else if name.starts_with("payment-") || name == "invalid-payment-confirmation" {
-        "payment"
-    } else {
-        "order"
-    }
-}
-
 /// Compares each domain's log exactly with `reference`, and checks the composite log
 /// causally: every event that answers another comes after it.
 async fn assert_saga(node: &TestNode, id: &str, reference: &[&str]) {
     // Settled: nothing more arrives after the last expected event.
     let last = reference.last().unwrap();
     let times = reference.iter().filter(|n| *n == last).count();
-    reached(node, domain_of(last), id, last, times).await;
+    reached(node, sale_order::saga::domain_of(last), id, last, times).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for domain in sale_order::saga::DOMAINS {
         let expected: Vec<&str> = reference
             .iter()
             .copied()
-            .filter(|n| domain_of(n) == domain)
+            .filter(|n| sale_order::saga::domain_of(n) == domain)
             .collect();
         assert_eq!(
             log(node, domain, id).await,

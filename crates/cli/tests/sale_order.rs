@@ -112,18 +112,6 @@ impl Kind {
     }
 }
 
-fn domain_of(name: &str) -> &'static str {
-    if name.starts_with("notified-") {
-        "notification"
-    } else if name.starts_with("shipment-") {
-        "shipment"
-    } else if name.starts_with("payment-") || name == "invalid-payment-confirmation" {
-        "payment"
-    } else {
-        "order"
-    }
-}
-
 /// The hub and the three workers on one store.
 struct Cluster {
     hub: BinaryNode,
@@ -367,7 +355,7 @@ async fn scenario(backend: Backend, per_kind: usize, kill: bool) {
             let want: Vec<&str> = reference
                 .iter()
                 .copied()
-                .filter(|n| domain_of(n) == domain)
+                .filter(|n| sale_order::saga::domain_of(n) == domain)
                 .collect();
             assert_eq!(got, want, "the {domain} log of order {id} ({kind:?})");
         }

@@ -150,13 +150,6 @@ impl SseSender {
         self.send_bytes(event.encode()).await
     }
 
-    /// Sends an event encoded once with [`SseEvent::encode`]: one event sent to many
-    /// streams is encoded once and shared (`Bytes` clones are reference counts). Waits
-    /// and fails as [`SseSender::send`].
-    pub async fn send_encoded(&self, frame: Bytes) -> Result<(), HttpError> {
-        self.send_bytes(frame).await
-    }
-
     /// Sends a comment line (`: text`), e.g. a custom heartbeat.
     pub async fn comment(&self, text: &str) -> Result<(), HttpError> {
         self.send_bytes(comment(text)).await
