@@ -58,6 +58,14 @@ pub enum Command {
     /// Rebuild an app's read models from the event-log (progress on stderr); safe
     /// while the app's nodes run.
     Rebuild(crate::commands::rebuild::RebuildArgs),
+    /// List parked (dead-lettered) events with their last error and delivery count.
+    Parked(crate::commands::parked::ParkedArgs),
+    /// Replay parked events page by page (progress on stderr); each page is recorded in
+    /// the `eventflow-admin` domain with who replayed it.
+    Replay(crate::commands::replay::ReplayArgs),
+    /// The cluster at a glance from its store: hubs, spokes, backlog per domain,
+    /// scheduled events due.
+    Status(crate::commands::status::StatusArgs),
 }
 
 /// Options of `superhero demo`.

@@ -100,6 +100,62 @@ pub struct ParkedEvent {
     pub last_error: Option<String>,
 }
 
+/// Which parked events to list: one page of them in position order, with filters (what
+/// `superhero parked` and `superhero replay` take).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedQuery {
+    /// Events whose position is greater than this (0: from the start).
+    pub after: u64,
+    /// Events whose position is at most this (a replay's stop point).
+    pub until: Option<u64>,
+    /// Only events of this domain.
+    pub domain: Option<String>,
+    /// Only events with this name.
+    pub name: Option<String>,
+    /// Only events parked at or after this time.
+    pub since: Option<Timestamp>,
+    /// At most this many events (the page size).
+    pub limit: u32,
+}
+
+impl ParkedQuery {
+    /// Every parked event after position `after`, `limit` at a time.
+    pub fn after(after: u64, limit: u32) -> Self {
+        ParkedQuery {
+            after,
+            until: None,
+            domain: None,
+            name: None,
+            since: None,
+            limit,
+        }
+    }
+
+    /// Only events of `domain`.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Only events called `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Only events parked at or after `since`.
+    pub fn since(mut self, since: Timestamp) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// Only events at or before position `until`.
+    pub fn until(mut self, until: u64) -> Self {
+        self.until = Some(until);
+        self
+    }
+}
+
 /// Delivery bookkeeping: claims with leases, outcomes, orphans, parking and replay.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
@@ -166,9 +222,8 @@ pub trait DeliveryStore: Send + Sync {
     /// returns how many were parked.
     async fn park_exhausted(&self, max_deliveries: u32) -> Result<u64>;
 
-    /// One chunk of parked events, in position order, after position `after` (0: from the
-    /// start), at most `limit`.
-    async fn parked(&self, after: u64, limit: u32) -> Result<Vec<ParkedEvent>>;
+    /// One page of the parked events `query` selects, in position order.
+    async fn parked(&self, query: &ParkedQuery) -> Result<Vec<ParkedEvent>>;
 
     /// Un-parks events: zero deliveries, available now, ready to be routed again. Returns
     /// how many were parked and are now replayed.

@@ -48,6 +48,7 @@ pub mod eventlog;
 pub mod hub;
 pub mod ids;
 pub mod net;
+pub mod parked;
 pub mod projection;
 pub mod registry;
 pub mod schedule;
@@ -56,13 +57,16 @@ pub mod scratch;
 pub mod service;
 pub mod spoke;
 mod sql;
+pub mod status;
 pub mod store;
 
 pub use agent_log::{AgentLog, LogRecord};
 pub use certificate::{CertificateRecord, CertificateStore};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Backend, SqliteSynchronous, StoreConfig};
-pub use delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication, RouteClaim};
+pub use delivery::{
+    Delivery, DeliveryStore, FailOutcome, ParkedEvent, ParkedQuery, Publication, RouteClaim,
+};
 pub use error::{Error, Result};
 pub use event::{
     AppendRequest, Appended, CatchUp, ChildProcess, Event, EventRef, ExpectedVersion, Intent,
@@ -75,4 +79,5 @@ pub use schedule::{ScheduleStore, ScheduledEvent};
 pub use spoke::{Spoke, SpokeConfig, Subscription};
 pub use sql::SqlStore;
 pub use sql::tables;
+pub use status::{DomainStatus, StatusStore};
 pub use store::{EventStore, open};

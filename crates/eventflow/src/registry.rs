@@ -38,6 +38,9 @@ pub struct HubRecord {
     pub heartbeat_at: Timestamp,
     /// When it quit (or was declared gone).
     pub quit_at: Option<Timestamp>,
+    /// The ids of the spokes connected to it at its last heartbeat, in connection order
+    /// (empty before its first heartbeat).
+    pub spokes: Vec<String>,
 }
 
 /// The hub registry.
@@ -46,8 +49,9 @@ pub trait HubRegistry: Send + Sync {
     /// Registers a hub, live from now; false when the id is registered already.
     async fn register_hub(&self, hub: &HubRegistration) -> Result<bool>;
 
-    /// Records a heartbeat; false when the hub is unknown or has quit.
-    async fn heartbeat_hub(&self, id: &str) -> Result<bool>;
+    /// Records a heartbeat and the ids of the spokes connected to the hub now; false when
+    /// the hub is unknown or has quit.
+    async fn heartbeat_hub(&self, id: &str, spokes: &[String]) -> Result<bool>;
 
     /// Hubs that have not quit and heartbeated within `ttl`, oldest registration first.
     async fn live_hubs(&self, ttl: Duration) -> Result<Vec<HubRecord>>;

@@ -37,9 +37,11 @@ use crate::eventlog::EventLog;
 use crate::registry::HubRegistry;
 use crate::schedule::ScheduleStore;
 use crate::sql::SqlStore;
+use crate::status::StatusStore;
 
 /// Everything the hub, the spokes and the tools need from storage: the event log,
-/// delivery bookkeeping, schedules, the hub registry, certificates and the log table.
+/// delivery bookkeeping, schedules, the hub registry, certificates, the log table and the
+/// backlog status.
 ///
 /// Implemented for every type that implements all the parts; use it as
 /// `Arc<dyn EventStore>` to stay independent of the backend.
@@ -50,6 +52,7 @@ pub trait EventStore:
     + HubRegistry
     + CertificateStore
     + AgentLog
+    + StatusStore
     + std::fmt::Debug
 {
 }
@@ -61,6 +64,7 @@ impl<T> EventStore for T where
         + HubRegistry
         + CertificateStore
         + AgentLog
+        + StatusStore
         + std::fmt::Debug
 {
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::Method;
 use serde_json::{Value, json};
 use superhero_app::idempotency::{CommandIds, IdempotencyKey};
-use superhero_eventflow::{CatchUp, DeliveryStore, EventLog, NewEvent, SqlStore};
+use superhero_eventflow::{CatchUp, DeliveryStore, EventLog, NewEvent, ParkedQuery, SqlStore};
 use superhero_testkit::http::{Client, Proto, Reply};
 use superhero_testkit::{Backend, TestNode, eventually};
 use things::{CREATED, REQUESTED, ThingCreated};
@@ -262,10 +262,14 @@ async fn a_malformed_payload_is_parked_with_its_reason() {
         .id;
     let store = SqlStore::open(node.store_config()).await.unwrap();
     eventually(WITHIN, "the malformed request is parked", || async {
-        !store.parked(0, 10).await.unwrap().is_empty()
+        !store
+            .parked(&ParkedQuery::after(0, 10))
+            .await
+            .unwrap()
+            .is_empty()
     })
     .await;
-    let parked = store.parked(0, 10).await.unwrap();
+    let parked = store.parked(&ParkedQuery::after(0, 10)).await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].event.id, id);
     let reason = parked[0].last_error.clone().unwrap_or_default();

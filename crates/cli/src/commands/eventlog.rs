@@ -3,12 +3,11 @@
 
 use clap::Args;
 use serde_json::json;
-use superhero_eventflow::service::settings as eventflow_settings;
-use superhero_eventflow::{EventLog, SqlStore};
+use superhero_eventflow::EventLog;
 
+use super::store::{self, StoreArgs};
 use crate::cli::GlobalArgs;
 use crate::error::CliResult;
-use crate::settings;
 
 /// Options of `superhero eventlog`.
 #[derive(Debug, Args)]
@@ -17,20 +16,15 @@ pub struct EventlogArgs {
     pub domain: String,
     /// The process id.
     pub pid: String,
-    /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).
-    #[arg(long, value_name = "URL")]
-    pub store: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Print one JSON document `{events, state}` instead of lines.
     #[arg(long)]
     pub json: bool,
 }
 
 pub async fn execute(global: &GlobalArgs, args: EventlogArgs) -> CliResult {
-    let config = settings::load(global, |builder| match &args.store {
-        Some(url) => builder.set("eventflow/store/url", json!(url)),
-        None => builder,
-    })?;
-    let store = SqlStore::open(&eventflow_settings::store(&config)?).await?;
+    let store = store::open(global, &args.store).await?;
     let events = store.read_stream(&args.domain, &args.pid).await?;
     let state = store.read_state(&args.domain, &args.pid).await?;
     store.close().await;

@@ -3,8 +3,12 @@
 mod demo;
 pub mod eventlog;
 pub mod hub;
+pub mod parked;
 pub mod rebuild;
+pub mod replay;
 mod run;
+pub mod status;
+pub mod store;
 
 use crate::cli::{BenchCommand, Cli, Command};
 use crate::error::CliResult;
@@ -32,5 +36,8 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Hub(args) => hub::execute(&cli.global, args).await,
         Command::Eventlog(args) => eventlog::execute(&cli.global, args).await,
         Command::Rebuild(args) => rebuild::execute(&cli.global, args).await,
+        Command::Parked(args) => parked::execute(&cli.global, args).await,
+        Command::Replay(args) => replay::execute(&cli.global, args).await,
+        Command::Status(args) => status::execute(&cli.global, args).await,
     }
 }

@@ -2,24 +2,20 @@
 //! configured store, reporting progress on stderr and a summary on stdout.
 
 use clap::Args;
-use serde_json::json;
 use superhero_app::read_model::Progress;
-use superhero_eventflow::SqlStore;
-use superhero_eventflow::service::settings as eventflow_settings;
 
+use super::store::{self, StoreArgs};
 use crate::apps;
 use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
-use crate::settings;
 
 /// Options of `superhero rebuild`.
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
     /// The app whose read models to rebuild, e.g. `message-board`.
     pub app: String,
-    /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).
-    #[arg(long, value_name = "URL")]
-    pub store: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 pub async fn execute(global: &GlobalArgs, args: RebuildArgs) -> CliResult {
@@ -30,11 +26,7 @@ pub async fn execute(global: &GlobalArgs, args: RebuildArgs) -> CliResult {
     let rebuild = app.rebuild.ok_or_else(|| CliError::NothingToRebuild {
         app: app.name.to_owned(),
     })?;
-    let config = settings::load(global, |builder| match &args.store {
-        Some(url) => builder.set("eventflow/store/url", json!(url)),
-        None => builder,
-    })?;
-    let store = SqlStore::open(&eventflow_settings::store(&config)?).await?;
+    let store = store::open(global, &args.store).await?;
     eprintln!("rebuilding the read models of {} …", app.name);
     let outcome = rebuild(store.clone(), Progress::stderr(app.name)).await;
     store.close().await;

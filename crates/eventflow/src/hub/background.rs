@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::HubInner;
 use super::router::route;
+use crate::certs::Role;
 use crate::clock::Timestamp;
 use crate::event::EventRef;
 
@@ -19,7 +20,14 @@ pub(crate) async fn heartbeat(inner: Arc<HubInner>) {
             () = inner.token.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        match inner.store.heartbeat_hub(&inner.id).await {
+        let spokes: Vec<String> = inner
+            .state()
+            .connections
+            .values()
+            .filter(|c| c.identity.role == Role::Spoke)
+            .map(|c| c.identity.id.clone())
+            .collect();
+        match inner.store.heartbeat_hub(&inner.id, &spokes).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::error!(

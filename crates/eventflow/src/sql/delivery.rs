@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::config::Backend;
-use crate::delivery::{Delivery, DeliveryStore, FailOutcome, ParkedEvent, Publication, RouteClaim};
+use crate::delivery::{
+    Delivery, DeliveryStore, FailOutcome, ParkedEvent, ParkedQuery, Publication, RouteClaim,
+};
 use crate::error::{Error, Result};
 use crate::event::{EventRef, check_key};
 
@@ -368,7 +370,7 @@ impl DeliveryStore for SqlStore {
         Ok(parked.rows_affected())
     }
 
-    async fn parked(&self, after: u64, limit: u32) -> Result<Vec<ParkedEvent>> {
+    async fn parked(&self, query: &ParkedQuery) -> Result<Vec<ParkedEvent>> {
         const OP: &str = "list parked events";
         type Row = (
             i64,
@@ -380,18 +382,43 @@ impl DeliveryStore for SqlStore {
             i64,
             Option<String>,
         );
-        let rows: Vec<Row> = sqlx::query_as(self.sql(concat!(
+        let mut sql = String::from(concat!(
             "SELECT ",
             ref_columns!(),
             ", p.deliveries, p.parked_at, p.last_error",
             " FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id",
-            " WHERE p.parked_at IS NOT NULL AND e.position > ? ORDER BY e.position LIMIT ?"
-        )))
-        .bind(to_db(after, "position")?)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await
-        .context(OP)?;
+            " WHERE p.parked_at IS NOT NULL AND e.position > ?"
+        ));
+        for (present, condition) in [
+            (query.until.is_some(), " AND e.position <= ?"),
+            (query.domain.is_some(), " AND e.domain = ?"),
+            (query.name.is_some(), " AND e.name = ?"),
+            (query.since.is_some(), " AND p.parked_at >= ?"),
+        ] {
+            if present {
+                sql.push_str(condition);
+            }
+        }
+        sql.push_str(" ORDER BY e.position LIMIT ?");
+        let mut select =
+            sqlx::query_as::<_, Row>(self.dynamic_sql(sql)).bind(to_db(query.after, "position")?);
+        if let Some(until) = query.until {
+            select = select.bind(to_db(until, "position")?);
+        }
+        if let Some(domain) = &query.domain {
+            select = select.bind(domain.clone());
+        }
+        if let Some(name) = &query.name {
+            select = select.bind(name.clone());
+        }
+        if let Some(since) = query.since {
+            select = select.bind(since.as_millis());
+        }
+        let rows = select
+            .bind(i64::from(query.limit))
+            .fetch_all(self.pool())
+            .await
+            .context(OP)?;
         rows.into_iter()
             .map(
                 |(position, id, domain, pid, name, deliveries, parked_at, last_error)| {

@@ -15,6 +15,7 @@ mod read;
 mod records;
 mod rows;
 mod schedule;
+mod status;
 pub mod tables;
 
 use std::path::Path;
@@ -141,18 +142,21 @@ impl SqlStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let (schema, orphan_index) = match self.backend {
+        let (schema, orphan_index, hub_spokes) = match self.backend {
             Backend::Sqlite => (
                 include_str!("../../migrations/sqlite/0001_eventflow.sql"),
                 include_str!("../../migrations/sqlite/0002_orphan_index.sql"),
+                include_str!("../../migrations/sqlite/0003_hub_spokes.sql"),
             ),
             Backend::Postgres => (
                 include_str!("../../migrations/postgres/0001_eventflow.sql"),
                 include_str!("../../migrations/postgres/0002_orphan_index.sql"),
+                include_str!("../../migrations/postgres/0003_hub_spokes.sql"),
             ),
             Backend::MySql => (
                 include_str!("../../migrations/mysql/0001_eventflow.sql"),
                 include_str!("../../migrations/mysql/0002_orphan_index.sql"),
+                include_str!("../../migrations/mysql/0003_hub_spokes.sql"),
             ),
         };
         let migration = |version, description: &str, sql: &'static str| {
@@ -167,6 +171,7 @@ impl SqlStore {
         let migrations = vec![
             migration(1, "eventflow schema", schema),
             migration(2, "orphan index", orphan_index),
+            migration(3, "hub spokes", hub_spokes),
         ];
         self.run_migrations(migrations, "eventflow_migrations")
             .await

@@ -16,10 +16,21 @@ use crate::registry::{HubRecord, HubRegistration, HubRegistry};
 use super::rows::time;
 use super::{Context, SqlStore, is_unique_violation};
 
-/// id, registered_at, heartbeat_at, external_host, external_port, internal_host, internal_port, quit_at
-type HubRow = (String, i64, i64, String, i64, String, i64, Option<i64>);
+/// id, registered_at, heartbeat_at, external_host, external_port, internal_host, internal_port,
+/// quit_at, spokes
+type HubRow = (
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
 
-const HUB_COLUMNS: &str = "id, registered_at, heartbeat_at, external_host, external_port, internal_host, internal_port, quit_at";
+const HUB_COLUMNS: &str = "id, registered_at, heartbeat_at, external_host, external_port, internal_host, internal_port, quit_at, spokes";
 
 fn hub(row: HubRow, operation: &'static str) -> Result<HubRecord> {
     let (
@@ -31,6 +42,7 @@ fn hub(row: HubRow, operation: &'static str) -> Result<HubRecord> {
         internal_host,
         internal_port,
         quit_at,
+        spokes,
     ) = row;
     let port = |p: i64| {
         u16::try_from(p)
@@ -47,6 +59,15 @@ fn hub(row: HubRow, operation: &'static str) -> Result<HubRecord> {
         registered_at: Timestamp::from_millis(registered_at),
         heartbeat_at: Timestamp::from_millis(heartbeat_at),
         quit_at: time(quit_at),
+        spokes: match spokes {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                Error::decode(
+                    operation,
+                    format!("the hub's spoke list is not a JSON array: {e}"),
+                )
+            })?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -76,11 +97,13 @@ impl HubRegistry for SqlStore {
         }
     }
 
-    async fn heartbeat_hub(&self, id: &str) -> Result<bool> {
-        let query = sqlx::query(
-            self.sql("UPDATE eventflow_hub SET heartbeat_at = ? WHERE id = ? AND quit_at IS NULL"),
-        )
+    async fn heartbeat_hub(&self, id: &str, spokes: &[String]) -> Result<bool> {
+        let spokes = serde_json::to_string(spokes).unwrap_or_else(|_| "[]".to_owned());
+        let query = sqlx::query(self.sql(
+            "UPDATE eventflow_hub SET heartbeat_at = ?, spokes = ? WHERE id = ? AND quit_at IS NULL",
+        ))
         .bind(self.now().as_millis())
+        .bind(spokes)
         .bind(id);
         self.one_row(query, "record a hub heartbeat").await
     }

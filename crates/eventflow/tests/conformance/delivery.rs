@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use superhero_eventflow::{
-    AppendRequest, Delivery, DeliveryStore, EventLog, FailOutcome, NewEvent,
+    AppendRequest, Delivery, DeliveryStore, EventLog, FailOutcome, NewEvent, ParkedQuery,
 };
 
 use crate::common::Harness;
@@ -18,6 +18,7 @@ superhero_testkit::each_backend!(
     an_earlier_deliverys_outcome_never_settles_a_later_one,
     failure_retries_after_backoff_then_parks_after_max_deliveries,
     parked_events_are_listed_in_chunks_and_replayed,
+    parked_events_are_filtered_by_domain_name_time_and_stop_point,
     park_exhausted_parks_events_whose_last_lease_expired,
     orphans_release_their_route_and_are_routed_when_claimed_again,
     pending_deliveries_lists_what_needs_routing_now,
@@ -271,7 +272,7 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
     let mut listed = Vec::new();
     let mut after = 0;
     loop {
-        let chunk = s.parked(after, 2).await.unwrap();
+        let chunk = s.parked(&ParkedQuery::after(after, 2)).await.unwrap();
         let Some(last) = chunk.last() else { break };
         assert!(chunk.len() <= 2);
         after = last.event.position;
@@ -287,7 +288,7 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(replayed, 2, "only parked events are replayed");
-    assert_eq!(s.parked(0, 10).await.unwrap().len(), 3);
+    assert_eq!(s.parked(&ParkedQuery::after(0, 10)).await.unwrap().len(), 3);
     let again = s
         .claim_delivery(parked[0].id, "b", LEASE, 1)
         .await
@@ -298,6 +299,67 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
         "a replay starts a fresh delivery count"
     );
     assert_eq!(s.replay_parked(&[]).await.unwrap(), 0);
+}
+
+async fn parked_events_are_filtered_by_domain_name_time_and_stop_point(h: &Harness) {
+    let s = &h.store;
+    let park = |domain: &'static str, name: &'static str| async move {
+        let event = s
+            .publish(NewEvent::new(domain, "p", name), "spoke")
+            .await
+            .unwrap();
+        let claim = s
+            .claim_delivery(event.id, "a", LEASE, 1)
+            .await
+            .unwrap()
+            .expect("claim");
+        let outcome = s.fail_delivery(&claim, "boom", h.now(), 1).await.unwrap();
+        assert_eq!(outcome, FailOutcome::Parked);
+        event
+    };
+    let first = park("d", "n").await;
+    let started = h.now();
+    h.advance(Duration::from_secs(1));
+    let second = park("d", "m").await;
+    let third = park("x", "n").await;
+    let fourth = park("d", "n").await;
+    let listed = |query: ParkedQuery| async move {
+        s.parked(&query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.event.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(ParkedQuery::after(0, 10).domain("d")).await,
+        [first.id, second.id, fourth.id]
+    );
+    assert_eq!(
+        listed(ParkedQuery::after(0, 10).name("n")).await,
+        [first.id, third.id, fourth.id]
+    );
+    assert_eq!(
+        listed(ParkedQuery::after(0, 10).since(started + Duration::from_millis(1))).await,
+        [second.id, third.id, fourth.id],
+        "since: parked at or after"
+    );
+    assert_eq!(
+        listed(ParkedQuery::after(0, 10).until(second.position)).await,
+        [first.id, second.id],
+        "until: the stop point is included"
+    );
+    assert_eq!(
+        listed(
+            ParkedQuery::after(first.position, 10)
+                .domain("d")
+                .name("n")
+                .until(fourth.position)
+        )
+        .await,
+        [fourth.id]
+    );
+    assert_eq!(listed(ParkedQuery::after(0, 2)).await.len(), 2, "limit");
 }
 
 async fn park_exhausted_parks_events_whose_last_lease_expired(h: &Harness) {
@@ -331,7 +393,7 @@ async fn park_exhausted_parks_events_whose_last_lease_expired(h: &Harness) {
         1,
         "only the expired one"
     );
-    let parked = s.parked(0, 10).await.unwrap();
+    let parked = s.parked(&ParkedQuery::after(0, 10)).await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].event.id, crashed.id);
     assert!(parked[0].last_error.is_none());

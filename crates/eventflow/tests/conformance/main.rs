@@ -13,4 +13,5 @@ mod open;
 mod original;
 mod records;
 mod schedule;
+mod status;
 mod tables;

@@ -46,8 +46,11 @@ async fn hub_heartbeat_expiry_marks_a_hub_not_live(h: &Harness) {
     );
     assert_eq!(live[0].registration, registration("hub-a", 50001));
 
+    assert!(live[0].spokes.is_empty(), "no heartbeat yet, no spokes");
+
     h.advance(Duration::from_secs(9));
-    assert!(s.heartbeat_hub("hub-b").await.unwrap());
+    let spokes = ["spoke-1".to_owned(), "spoke-2".to_owned()];
+    assert!(s.heartbeat_hub("hub-b", &spokes).await.unwrap());
     h.advance(Duration::from_secs(1));
     let live = s.live_hubs(ttl).await.unwrap();
     assert_eq!(
@@ -57,17 +60,18 @@ async fn hub_heartbeat_expiry_marks_a_hub_not_live(h: &Harness) {
         ["hub-b"],
         "hub-a expired"
     );
+    assert_eq!(live[0].spokes, spokes, "the heartbeat records the spokes");
     assert!(
-        s.heartbeat_hub("hub-a").await.unwrap(),
+        s.heartbeat_hub("hub-a", &[]).await.unwrap(),
         "a late heartbeat revives a hub that has not quit"
     );
     assert_eq!(s.live_hubs(ttl).await.unwrap().len(), 2);
 
     h.advance(Duration::from_secs(11));
-    assert!(s.heartbeat_hub("hub-b").await.unwrap());
+    assert!(s.heartbeat_hub("hub-b", &[]).await.unwrap());
     assert_eq!(s.quit_stale_hubs(ttl).await.unwrap(), 1);
     assert!(
-        !s.heartbeat_hub("hub-a").await.unwrap(),
+        !s.heartbeat_hub("hub-a", &[]).await.unwrap(),
         "a quit hub stays quit"
     );
     assert!(s.quit_hub("hub-b").await.unwrap());
@@ -76,7 +80,7 @@ async fn hub_heartbeat_expiry_marks_a_hub_not_live(h: &Harness) {
     let hub_b = s.hub("hub-b").await.unwrap().expect("still registered");
     assert_eq!(hub_b.quit_at, Some(h.now()));
     assert!(s.hub("hub-x").await.unwrap().is_none());
-    assert!(!s.heartbeat_hub("hub-x").await.unwrap());
+    assert!(!s.heartbeat_hub("hub-x", &[]).await.unwrap());
 }
 
 async fn certificates_persist_once_read_back_and_revoke(h: &Harness) {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use superhero_eventflow::{HubConfig, NewEvent, Spoke, SpokeConfig};
+use superhero_eventflow::{HubConfig, NewEvent, ParkedQuery, Spoke, SpokeConfig};
 use uuid::Uuid;
 
 use crate::common::Db;
@@ -474,7 +474,11 @@ async fn a_poison_event_is_parked_after_max_deliveries_and_can_be_replayed(db: D
     })
     .await;
     assert_eq!(attempts.load(Ordering::SeqCst), 3, "max_deliveries = 3");
-    let parked = cluster.store.parked(0, 10).await.unwrap();
+    let parked = cluster
+        .store
+        .parked(&ParkedQuery::after(0, 10))
+        .await
+        .unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].event.id, id);
     assert_eq!(parked[0].last_error.as_deref(), Some("smtp refused"));

@@ -1,0 +1,78 @@
+//! `superhero parked`: the parked (dead-lettered) events with their last error and delivery
+//! count, streamed page by page from any store.
+
+use clap::Args;
+use superhero_eventflow::DeliveryStore;
+
+use super::store::{self, ParkedFilter, StoreArgs};
+use crate::cli::GlobalArgs;
+use crate::error::CliResult;
+
+/// How many parked events one query reads.
+const PAGE: u32 = 500;
+
+/// Options of `superhero parked`.
+#[derive(Debug, Args)]
+pub struct ParkedArgs {
+    #[command(flatten)]
+    pub filter: ParkedFilter,
+    /// List at most K events.
+    #[arg(long, value_name = "K", default_value_t = 100)]
+    pub limit: u64,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
+    let store = store::open(global, &args.store).await?;
+    let now = superhero_eventflow::Timestamp::now();
+    let mut query = args.filter.query(PAGE);
+    let mut listed = 0_u64;
+    let mut last = None;
+    'pages: while listed < args.limit {
+        query.limit = u32::try_from((args.limit - listed).min(u64::from(PAGE))).unwrap_or(PAGE);
+        let page = store.parked(&query).await?;
+        if page.is_empty() {
+            break;
+        }
+        for parked in page {
+            let event = &parked.event;
+            if args.json {
+                println!("{}", serde_json::to_string(&parked).unwrap_or_default());
+            } else {
+                println!(
+                    "#{:<8} {} › {}  {}  id={}  deliveries={}  parked {} ({} ago)  error: {}",
+                    event.position,
+                    event.domain,
+                    event.pid,
+                    event.name,
+                    event.id,
+                    parked.deliveries,
+                    parked.parked_at.to_rfc3339(),
+                    store::age(parked.parked_at, now),
+                    parked.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            listed += 1;
+            last = Some(event.position);
+            query.after = event.position;
+            if listed >= args.limit {
+                break 'pages;
+            }
+        }
+    }
+    store.close().await;
+    if !args.json {
+        match last {
+            None => println!("no parked events"),
+            Some(position) if listed >= args.limit => {
+                println!("{listed} parked events listed; more may follow: --after {position}")
+            }
+            Some(_) => println!("{listed} parked events"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! [`StatusStore`] for [`SqlStore`]: aggregate reads of the delivery bookkeeping.
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::status::{DomainStatus, StatusStore};
+
+use super::rows::time;
+use super::{Context, SqlStore};
+
+/// domain, unrouted, oldest unrouted, in flight, oldest in flight, parked, oldest parked
+type StatusRow = (String, i64, Option<i64>, i64, Option<i64>, i64, Option<i64>);
+
+fn count(value: i64, operation: &'static str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| Error::decode(operation, format!("negative count {value}")))
+}
+
+#[async_trait]
+impl StatusStore for SqlStore {
+    async fn domain_status(&self) -> Result<Vec<DomainStatus>> {
+        const OP: &str = "read the backlog per domain";
+        let now = self.now().as_millis();
+        // COUNT, not SUM: SUM is DECIMAL on MySQL, which the `any` driver cannot decode.
+        let rows: Vec<StatusRow> = sqlx::query_as(self.sql(
+            "SELECT e.domain, \
+               COUNT(CASE WHEN p.parked_at IS NULL AND p.available_at <= ? \
+                 AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN 1 END), \
+               MIN(CASE WHEN p.parked_at IS NULL AND p.available_at <= ? \
+                 AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN p.available_at END), \
+               COUNT(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN 1 END), \
+               MIN(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN p.published_at END), \
+               COUNT(p.parked_at), \
+               MIN(p.parked_at) \
+             FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id \
+             WHERE p.succeeded_at IS NULL \
+             GROUP BY e.domain ORDER BY e.domain",
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await
+        .context(OP)?;
+        rows.into_iter()
+            .map(
+                |(
+                    domain,
+                    unrouted,
+                    oldest_unrouted,
+                    in_flight,
+                    oldest_in_flight,
+                    parked,
+                    oldest_parked,
+                )| {
+                    Ok(DomainStatus {
+                        domain,
+                        unrouted: count(unrouted, OP)?,
+                        oldest_unrouted: time(oldest_unrouted),
+                        in_flight: count(in_flight, OP)?,
+                        oldest_in_flight: time(oldest_in_flight),
+                        parked: count(parked, OP)?,
+                        oldest_parked: time(oldest_parked),
+                    })
+                },
+            )
+            .filter(|status| {
+                status
+                    .as_ref()
+                    .map_or(true, |s| s.unrouted + s.in_flight + s.parked > 0)
+            })
+            .collect()
+    }
+
+    async fn scheduled_due(&self, until: Timestamp) -> Result<u64> {
+        const OP: &str = "count scheduled events due";
+        let due: i64 = sqlx::query_scalar(self.sql(
+            "SELECT COUNT(*) FROM eventflow_scheduled WHERE executed_at IS NULL AND due_at <= ?",
+        ))
+        .bind(until.as_millis())
+        .fetch_one(self.pool())
+        .await
+        .context(OP)?;
+        count(due, OP)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query(self.sql("SELECT 1"))
+            .execute(self.pool())
+            .await
+            .context("ping the store")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! [`StatusStore`]: the backlog of a store at a glance, per domain — what
+//! `superhero status` prints, what `/readyz` pings and what the consumer-lag gauges of
+//! `/metrics` report.
+//!
+//! An unsettled published event (see [`crate::delivery`]) is in exactly one of three
+//! states here:
+//!
+//! * **unrouted**: available now, neither leased by a consumer nor parked: no hub has
+//!   routed it yet, it waits for a consumer to claim it, it is an orphan (no subscriber),
+//!   or its retry backoff has passed. Its age counts from when it became available.
+//! * **in flight**: a consumer holds a live lease on it. Its age counts from its publish.
+//! * **parked**: dead-lettered after its last delivery. Its age counts from its parking.
+//!
+//! Scheduled events not yet due and events waiting out a retry backoff are in none of them.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::Result;
+
+/// The backlog of one domain at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainStatus {
+    /// The domain.
+    pub domain: String,
+    /// Unsettled events available now that no consumer holds.
+    pub unrouted: u64,
+    /// Since when the oldest of them has been available.
+    pub oldest_unrouted: Option<Timestamp>,
+    /// Events a consumer holds a live lease on.
+    pub in_flight: u64,
+    /// When the oldest of them was published.
+    pub oldest_in_flight: Option<Timestamp>,
+    /// Parked (dead-lettered) events.
+    pub parked: u64,
+    /// When the oldest of them was parked.
+    pub oldest_parked: Option<Timestamp>,
+}
+
+impl DomainStatus {
+    /// The oldest time among the unsettled events that are not parked (unrouted or in
+    /// flight): how far the domain's consumers lag.
+    pub fn oldest_unsettled(&self) -> Option<Timestamp> {
+        match (self.oldest_unrouted, self.oldest_in_flight) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Reads of the store's backlog, for operators.
+#[async_trait]
+pub trait StatusStore: Send + Sync {
+    /// Every domain with unsettled published events (unrouted, in flight or parked), in
+    /// domain order, as of the store's clock now. One aggregate query over the
+    /// unsettled publications.
+    async fn domain_status(&self) -> Result<Vec<DomainStatus>>;
+
+    /// How many scheduled events are due at or before `until` and not executed yet.
+    async fn scheduled_due(&self, until: Timestamp) -> Result<u64>;
+
+    /// One round trip to the database (`SELECT 1`): whether the store answers now.
+    async fn ping(&self) -> Result<()>;
+}
