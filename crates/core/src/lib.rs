@@ -23,6 +23,7 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod config;
 mod error;
+pub mod health;
 mod lifecycle;
 pub mod locator;
 pub mod logging;

@@ -253,6 +253,35 @@ async fn services_are_located_by_their_type_or_an_exposed_trait() {
     running.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn every_service_exposing_a_trait_is_found_in_construction_order() {
+    let mut registry = Registry::new();
+    registry
+        .register("second", |_ctx| async { Ok(English) })
+        .expose::<dyn Greeter>(|s| s)
+        .uses(["first"]);
+    registry
+        .register("first", |_ctx| async { Ok(English) })
+        .expose::<dyn Greeter>(|s| s);
+    registry.register("plain", |_ctx| async { Ok(English) });
+    let running = Core::new(config(json!({"locator": ["second", "plain"]})), registry)
+        .start()
+        .await
+        .unwrap();
+    let found: Vec<String> = running
+        .locator()
+        .exposing::<dyn Greeter>()
+        .into_iter()
+        .map(|(name, greeter)| format!("{name}: {}", greeter.greet()))
+        .collect();
+    assert_eq!(
+        found,
+        ["first: hello", "second: hello"],
+        "not the one that does not expose it"
+    );
+    running.shutdown().await.unwrap();
+}
+
 struct Needy {
     greeting: String,
 }

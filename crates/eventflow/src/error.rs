@@ -50,6 +50,19 @@ pub enum Error {
         source: sqlx::migrate::MigrateError,
     },
 
+    /// The database holds an older schema than this build needs (its migrations were not
+    /// applied yet, e.g. a database restored from an old backup while the node ran).
+    #[error(
+        "E_EVENTFLOW_STORE_SCHEMA: eventflow store schema is at migration {applied}, this build needs {needed}; \
+         restart a node (it applies the migrations) or restore a current database"
+    )]
+    Schema {
+        /// The newest migration applied.
+        applied: i64,
+        /// The newest migration this build has.
+        needed: i64,
+    },
+
     /// The database was reachable but rejected or failed a statement.
     #[error(
         "E_EVENTFLOW_STORE_QUERY: eventflow store failed to {operation}: the database returned an error (see the cause)"
@@ -303,6 +316,7 @@ impl Error {
             Error::Query { .. } => "E_EVENTFLOW_STORE_QUERY",
             Error::Busy { .. } => "E_EVENTFLOW_STORE_BUSY",
             Error::Decode { .. } => "E_EVENTFLOW_STORE_DECODE",
+            Error::Schema { .. } => "E_EVENTFLOW_STORE_SCHEMA",
             Error::Conflict { .. } => "E_EVENTFLOW_CONFLICT",
             Error::DuplicateId { .. } => "E_EVENTFLOW_DUPLICATE_ID",
             Error::Invalid { .. } => "E_EVENTFLOW_INVALID",

@@ -60,6 +60,9 @@ pub trait StatusStore: Send + Sync {
     /// How many scheduled events are due at or before `until` and not executed yet.
     async fn scheduled_due(&self, until: Timestamp) -> Result<u64>;
 
-    /// One round trip to the database (`SELECT 1`): whether the store answers now.
+    /// One round trip to the database: `Ok` when it answers and holds the schema this build
+    /// needs (every migration applied); `E_EVENTFLOW_STORE_SCHEMA` when it holds an older
+    /// one; the usual store errors (`E_EVENTFLOW_STORE_UNAVAILABLE`, …) when it does not
+    /// answer.
     async fn ping(&self) -> Result<()>;
 }

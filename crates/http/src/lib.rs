@@ -31,6 +31,7 @@ pub mod body;
 pub mod config;
 pub mod error;
 mod framing;
+pub mod health;
 pub mod middleware;
 mod negotiate;
 pub mod oas;

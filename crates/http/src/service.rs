@@ -108,7 +108,8 @@ impl Service for HttpService {
             );
             server_config.shutdown_deadline_ms = share.as_millis() as u64;
         }
-        let routes: RoutesConfig = config.get("routes")?.unwrap_or_default();
+        let mut routes: RoutesConfig = config.get("routes")?.unwrap_or_default();
+        crate::health::add_routes(&mut routes);
         let resolver = Arc::new(LocatorResolver {
             locator: self.locator.clone(),
         });
@@ -212,7 +213,8 @@ struct LocatorResolver {
 
 impl Resolver for LocatorResolver {
     fn dispatcher(&self, name: &str) -> Option<Arc<dyn Dispatcher>> {
-        self.locator.locate::<dyn Dispatcher>(name).ok()
+        crate::health::dispatcher(name, &self.locator)
+            .or_else(|| self.locator.locate::<dyn Dispatcher>(name).ok())
     }
 
     fn middleware(&self, name: &str) -> Option<Arc<dyn Middleware>> {

@@ -13,6 +13,7 @@
 //! | [`process`] | the real binary with its JSON log ([`BinaryNode`]), the test binary re-executed as a child ([`ChildTest`]), signals |
 //! | [`signed`] | sign up, sign in and send RFC 9421 signed requests ([`signed::SignedClient`]) |
 //! | [`files`] | [`TempDir`] for config files |
+//! | [`proxy`] | [`TcpProxy`]: a loopback TCP forwarder a test cuts and restores (a database going away) |
 //! | [`mod@eventually`] | [`eventually()`]: poll until a condition holds |
 //!
 //! PostgreSQL and MySQL/MariaDB are reached through `EVENTFLOW_TEST_POSTGRES_URL` and
@@ -28,6 +29,7 @@ pub mod files;
 pub mod http;
 pub mod node;
 pub mod process;
+pub mod proxy;
 pub mod signed;
 pub mod sse;
 
@@ -37,4 +39,5 @@ pub use eventually::{eventually, eventually_blocking};
 pub use files::TempDir;
 pub use node::{TestNode, TestNodeBuilder};
 pub use process::{BinaryNode, ChildTest, free_port};
+pub use proxy::TcpProxy;
 pub use superhero_eventflow::scratch::ScratchDatabase;

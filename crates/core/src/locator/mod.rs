@@ -60,6 +60,21 @@ impl Locator {
             })
     }
 
+    /// Every constructed service that is or exposes `T`, with its name, in construction
+    /// order: e.g. all the [`crate::health::Readiness`] checks of a node.
+    pub fn exposing<T: ?Sized + Send + Sync + 'static>(&self) -> Vec<(String, Arc<T>)> {
+        self.read()
+            .iter()
+            .filter_map(|(name, instance)| {
+                instance
+                    .views
+                    .get(&TypeId::of::<T>())
+                    .and_then(|view| view.downcast_ref::<Arc<T>>())
+                    .map(|view| (name.clone(), view.clone()))
+            })
+            .collect()
+    }
+
     /// Whether `name` was constructed.
     pub fn contains(&self, name: &str) -> bool {
         self.read().contains_key(name)

@@ -30,6 +30,7 @@ pub mod settings;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use superhero_core::health::Readiness;
 use superhero_core::{BoxError, ConfigSection, Registry, Service, ServiceContext};
 
 use crate::certs::CertificateAuthority;
@@ -37,6 +38,7 @@ use crate::error::Result;
 use crate::hub::{Hub, HubConfig};
 use crate::spoke::{Spoke, SpokeConfig};
 use crate::sql::SqlStore;
+use crate::status::StatusStore;
 use crate::store::EventStore;
 
 pub use consume::{Consumer, bind, handler_not_found, method_name};
@@ -53,19 +55,23 @@ pub const CONSUME: &str = "eventflow/consume";
 
 /// Registers the eventflow services (see the module docs).
 pub fn register(registry: &mut Registry) {
-    registry.register(STORE, |ctx: ServiceContext| async move {
-        StoreService::open(&ctx).await.map_err(BoxError::from)
-    });
+    registry
+        .register(STORE, |ctx: ServiceContext| async move {
+            StoreService::open(&ctx).await.map_err(BoxError::from)
+        })
+        .expose::<dyn Readiness>(|s| s);
     registry
         .register(HUB, |ctx: ServiceContext| async move {
             HubService::new(&ctx).map_err(BoxError::from)
         })
-        .uses([STORE]);
+        .uses([STORE])
+        .expose::<dyn Readiness>(|s| s);
     registry
         .register(SPOKE, |ctx: ServiceContext| async move {
             SpokeService::start(&ctx).await.map_err(BoxError::from)
         })
-        .uses([STORE]);
+        .uses([STORE])
+        .expose::<dyn Readiness>(|s| s);
     registry
         .register(CONSUME, |ctx: ServiceContext| async move {
             Ok::<_, BoxError>(ConsumeService {
@@ -107,6 +113,14 @@ impl Service for StoreService {
     async fn destroy(&self) -> std::result::Result<(), BoxError> {
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// Ready when the database answers and holds the current schema.
+#[superhero_core::async_trait]
+impl Readiness for StoreService {
+    async fn ready(&self) -> std::result::Result<(), String> {
+        self.store.ping().await.map_err(|error| error.to_string())
     }
 }
 
@@ -167,6 +181,17 @@ impl Service for HubService {
     }
 }
 
+/// Ready once bootstrap started the hub (and until it stops).
+#[superhero_core::async_trait]
+impl Readiness for HubService {
+    async fn ready(&self) -> std::result::Result<(), String> {
+        match self.hub() {
+            Some(_) => Ok(()),
+            None => Err("the hub is not started".to_owned()),
+        }
+    }
+}
+
 /// `eventflow/spoke`: a spoke, running from construction (`eventflow.spoke`).
 #[derive(Debug)]
 pub struct SpokeService {
@@ -198,6 +223,19 @@ impl Service for SpokeService {
     async fn destroy(&self) -> std::result::Result<(), BoxError> {
         self.spoke.shutdown().await;
         Ok(())
+    }
+}
+
+/// Ready while the spoke is connected to at least one hub (it can publish durably without
+/// one, but nothing is routed: events wait in the store).
+#[superhero_core::async_trait]
+impl Readiness for SpokeService {
+    async fn ready(&self) -> std::result::Result<(), String> {
+        if self.spoke.connected_hubs().is_empty() {
+            Err("no hub connected".to_owned())
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -141,6 +141,9 @@ impl SqlStore {
         self.pool.close().await;
     }
 
+    /// The newest migration of the eventflow schema (`migrations/<backend>/000N_*.sql`).
+    pub(crate) const LATEST_MIGRATION: i64 = 3;
+
     async fn migrate(&self) -> Result<()> {
         let (schema, orphan_index, hub_spokes) = match self.backend {
             Backend::Sqlite => (
@@ -173,6 +176,7 @@ impl SqlStore {
             migration(2, "orphan index", orphan_index),
             migration(3, "hub spokes", hub_spokes),
         ];
+        debug_assert_eq!(migrations.len() as i64, Self::LATEST_MIGRATION);
         self.run_migrations(migrations, "eventflow_migrations")
             .await
     }

@@ -88,10 +88,19 @@ impl StatusStore for SqlStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query(self.sql("SELECT 1"))
-            .execute(self.pool())
-            .await
-            .context("ping the store")?;
+        let applied: Option<i64> = sqlx::query_scalar(
+            self.sql("SELECT MAX(version) FROM eventflow_migrations WHERE success = TRUE"),
+        )
+        .fetch_one(self.pool())
+        .await
+        .context("ping the store")?;
+        let applied = applied.unwrap_or(0);
+        if applied < Self::LATEST_MIGRATION {
+            return Err(Error::Schema {
+                applied,
+                needed: Self::LATEST_MIGRATION,
+            });
+        }
         Ok(())
     }
 }
