@@ -8,7 +8,8 @@ use std::time::Duration;
 use common::superhero;
 use serde_json::json;
 use superhero_eventflow::{EventLog, NewEvent, SqlStore, StoreConfig};
-use superhero_testkit::TempDir;
+use superhero_testkit::http::get;
+use superhero_testkit::{TempDir, free_port};
 
 #[test]
 fn eventlog_prints_the_events_of_a_process_and_its_state() {
@@ -46,11 +47,12 @@ fn eventlog_prints_the_events_of_a_process_and_its_state() {
 }
 
 #[test]
-fn hub_runs_from_config_until_sigterm() {
+fn hub_runs_from_config_until_sigterm_and_serves_metrics_when_asked() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}/eventflow.db", dir.path().display());
+    let metrics = format!("127.0.0.1:{}", free_port());
     let mut node = superhero(
-        &["hub", "--port", "0", "--store", &url],
+        &["hub", "--port", "0", "--store", &url, "--metrics", &metrics],
         &[(
             "SUPERHERO__EVENTFLOW__CERTIFICATES__SECRET",
             "cli-test-secret-0123456789".to_owned(),
@@ -61,6 +63,19 @@ fn hub_runs_from_config_until_sigterm() {
         !node.dump().contains("cli-test-secret"),
         "the secret is never logged"
     );
+    node.wait_for("http listening", 1, Duration::from_secs(30));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr: std::net::SocketAddr = metrics.parse().unwrap();
+    let scraped = runtime.block_on(get(addr, "/metrics"));
+    assert_eq!(scraped.status, 200);
+    assert!(
+        scraped.text().contains("eventflow_hub_connections{role=\"spoke\"} 0"),
+        "{}",
+        scraped.text()
+    );
+    let ready = runtime.block_on(get(addr, "/readyz"));
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    assert_eq!(ready.json()["checks"]["eventflow/hub"], json!("ok"));
     node.signal(libc::SIGTERM);
     assert!(
         node.wait_exit(Duration::from_secs(30)).success(),

@@ -27,6 +27,7 @@ pub mod health;
 mod lifecycle;
 pub mod locator;
 pub mod logging;
+pub mod metrics;
 pub mod registry;
 mod service;
 pub mod shutdown;

@@ -58,6 +58,7 @@ impl Core {
     /// runs the `bootstrap` map. If anything fails, the services constructed so
     /// far are destroyed (in reverse order) before the error is returned.
     pub async fn start(self) -> Result<Running> {
+        crate::metrics::install();
         let deadline = self
             .config
             .get::<u64>(SHUTDOWN_TIMEOUT_KEY)?

@@ -47,6 +47,7 @@ pub mod event;
 pub mod eventlog;
 pub mod hub;
 pub mod ids;
+pub mod metrics;
 pub mod net;
 pub mod parked;
 pub mod projection;

@@ -27,7 +27,7 @@ use crate::middleware::Next;
 use crate::negotiate;
 use crate::problem::error_response;
 use crate::request::Request;
-use crate::router::{Lookup, Router, Selected};
+use crate::router::{Lookup, RouteInfo, Router, Selected};
 use crate::view::View;
 
 /// The router plus per-request settings, as a tower `Service`. Cheap to clone.
@@ -123,8 +123,10 @@ impl App {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let head = request.method() == Method::HEAD;
-        let mut response = self.respond(request).await;
+        let started = std::time::Instant::now();
+        let method = request.method().clone();
+        let head = method == Method::HEAD;
+        let (mut response, route) = self.respond(request).await;
         let status = response.status();
         if status.is_informational() {
             response = error_response(&HttpError::Internal {
@@ -133,11 +135,15 @@ impl App {
                 source: None,
             });
         }
+        crate::metrics::record(route.as_deref(), &method, response.status(), started);
         framing::frame_response(head, response)
     }
 
     /// Routes, negotiates and runs the chain; the response is framed by [`Self::handle`].
-    async fn respond<B>(&self, request: http::Request<B>) -> Response<ResponseBody>
+    async fn respond<B>(
+        &self,
+        request: http::Request<B>,
+    ) -> (Response<ResponseBody>, Option<Arc<RouteInfo>>)
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -147,32 +153,36 @@ impl App {
         let selected = match inner.router.lookup(&parts.method, parts.uri.path()) {
             Lookup::Found(selected) => selected,
             Lookup::NotFound => {
-                return error_response(&HttpError::NotFound {
+                let response = error_response(&HttpError::NotFound {
                     path: parts.uri.path().to_owned(),
                 });
+                return (response, None);
             }
             Lookup::NotAllowed(allow) => {
-                return error_response(&HttpError::MethodNotAllowed {
+                let response = error_response(&HttpError::MethodNotAllowed {
                     method: parts.method,
                     allow,
                 });
+                return (response, None);
             }
-            Lookup::Options(allow) => return options_response(&allow),
+            Lookup::Options(allow) => return (options_response(&allow), None),
         };
+        let info = selected.route.info.clone();
         let body = RequestBody::new(body);
         if let Err(error) = negotiate_request(&selected, &parts, !body.is_empty()) {
-            return error_response(&error);
+            return (error_response(&error), Some(info));
         }
         let params = match selected.params(parts.uri.path()) {
             Ok(params) => params,
-            Err(error) => return error_response(&error),
+            Err(error) => return (error_response(&error), Some(info)),
         };
         let chain = selected.chain();
         let route = selected.route;
         let Some(dispatcher) = route.dispatcher.as_deref() else {
-            return error_response(&HttpError::NotFound {
+            let response = error_response(&HttpError::NotFound {
                 path: parts.uri.path().to_owned(),
             });
+            return (response, None);
         };
         let mut request = Request::from_parts(parts, body, params, self.clone(), selected.index);
         let mut view = View::new();
@@ -191,10 +201,11 @@ impl App {
                 source: None,
             }),
         };
-        match result.and_then(|()| view.into_response(&inner.shutdown)) {
+        let response = match result.and_then(|()| view.into_response(&inner.shutdown)) {
             Ok(response) => response,
             Err(error) => error_response(&error),
-        }
+        };
+        (response, Some(info))
     }
 }
 

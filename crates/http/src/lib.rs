@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 mod framing;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 mod negotiate;
 pub mod oas;

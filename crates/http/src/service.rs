@@ -57,6 +57,7 @@ pub const SERVICE: &str = "http";
 /// Registers the [`HttpService`] as `http`.
 pub fn register(registry: &mut Registry) {
     registry.register(SERVICE, |ctx| async move {
+        crate::metrics::describe();
         Ok(HttpService {
             locator: ctx.locator().clone(),
             token: ctx.shutdown_token(),
@@ -110,6 +111,7 @@ impl Service for HttpService {
         }
         let mut routes: RoutesConfig = config.get("routes")?.unwrap_or_default();
         crate::health::add_routes(&mut routes);
+        crate::metrics::add_route(&mut routes);
         let resolver = Arc::new(LocatorResolver {
             locator: self.locator.clone(),
         });
@@ -214,6 +216,7 @@ struct LocatorResolver {
 impl Resolver for LocatorResolver {
     fn dispatcher(&self, name: &str) -> Option<Arc<dyn Dispatcher>> {
         crate::health::dispatcher(name, &self.locator)
+            .or_else(|| crate::metrics::dispatcher(name, &self.locator))
             .or_else(|| self.locator.locate::<dyn Dispatcher>(name).ok())
     }
 

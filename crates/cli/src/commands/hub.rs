@@ -1,5 +1,8 @@
 //! `superhero hub`: an eventflow hub node (the `eventflow/hub` service and its store) from
-//! config, until SIGTERM/SIGINT.
+//! config, until SIGTERM/SIGINT; with `--metrics ADDR` also the `http` service serving the
+//! probes and `/metrics` there.
+
+use std::net::SocketAddr;
 
 use clap::Args;
 use serde_json::json;
@@ -18,6 +21,10 @@ pub struct HubArgs {
     /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+    /// Also serve `GET /metrics`, `/healthz` and `/readyz` over HTTP on this address
+    /// (the `http` service with no app), e.g. 127.0.0.1:9100.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 pub async fn execute(global: &GlobalArgs, args: HubArgs) -> CliResult {
@@ -34,6 +41,14 @@ pub async fn execute(global: &GlobalArgs, args: HubArgs) -> CliResult {
         }
         if let Some(url) = args.store {
             builder = builder.set("eventflow/store/url", json!(url));
+        }
+        if let Some(addr) = args.metrics {
+            builder = builder
+                .add_value(
+                    "superhero hub --metrics",
+                    json!({"locator": {"http": true}, "bootstrap": {"http": true}}),
+                )
+                .set("http/server/listen", json!(addr.to_string()));
         }
         builder
     })?;

@@ -69,6 +69,7 @@ pub(crate) async fn sweep(inner: Arc<HubInner>) {
         match inner.store.park_exhausted(max).await {
             Ok(0) => {}
             Ok(parked) => {
+                crate::metrics::lease_expiry_parked(parked);
                 tracing::error!(
                     parked,
                     max_deliveries = max,

@@ -31,6 +31,7 @@ pub mod settings;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use superhero_core::health::Readiness;
+use superhero_core::metrics::Collect;
 use superhero_core::{BoxError, ConfigSection, Registry, Service, ServiceContext};
 
 use crate::certs::CertificateAuthority;
@@ -59,19 +60,22 @@ pub fn register(registry: &mut Registry) {
         .register(STORE, |ctx: ServiceContext| async move {
             StoreService::open(&ctx).await.map_err(BoxError::from)
         })
-        .expose::<dyn Readiness>(|s| s);
+        .expose::<dyn Readiness>(|s| s)
+        .expose::<dyn Collect>(|s| s);
     registry
         .register(HUB, |ctx: ServiceContext| async move {
             HubService::new(&ctx).map_err(BoxError::from)
         })
         .uses([STORE])
-        .expose::<dyn Readiness>(|s| s);
+        .expose::<dyn Readiness>(|s| s)
+        .expose::<dyn Collect>(|s| s);
     registry
         .register(SPOKE, |ctx: ServiceContext| async move {
             SpokeService::start(&ctx).await.map_err(BoxError::from)
         })
         .uses([STORE])
-        .expose::<dyn Readiness>(|s| s);
+        .expose::<dyn Readiness>(|s| s)
+        .expose::<dyn Collect>(|s| s);
     registry
         .register(CONSUME, |ctx: ServiceContext| async move {
             Ok::<_, BoxError>(ConsumeService {
@@ -87,13 +91,18 @@ pub fn register(registry: &mut Registry) {
 #[derive(Debug)]
 pub struct StoreService {
     store: SqlStore,
+    /// The domains the last collection saw a backlog in (their gauges go to zero when it
+    /// is gone).
+    backlog: Mutex<Vec<String>>,
 }
 
 impl StoreService {
     async fn open(ctx: &ServiceContext) -> Result<Self> {
+        crate::metrics::describe();
         let config = settings::store(ctx.config())?;
         Ok(StoreService {
             store: SqlStore::open(&config).await?,
+            backlog: Mutex::default(),
         })
     }
 
@@ -121,6 +130,26 @@ impl Service for StoreService {
 impl Readiness for StoreService {
     async fn ready(&self) -> std::result::Result<(), String> {
         self.store.ping().await.map_err(|error| error.to_string())
+    }
+}
+
+/// The pool's usage and the backlog per domain (one aggregate query; on failure the
+/// backlog gauges keep their last values and the failure is logged).
+#[superhero_core::async_trait]
+impl Collect for StoreService {
+    async fn collect(&self) {
+        let (size, idle, max) = self.store.pool_usage();
+        crate::metrics::pool(size, idle, max);
+        match self.store.domain_status().await {
+            Ok(domains) => {
+                let mut previous = self.backlog.lock().unwrap_or_else(PoisonError::into_inner);
+                crate::metrics::backlog(crate::clock::Timestamp::now(), &domains, &previous);
+                *previous = domains.into_iter().map(|d| d.domain).collect();
+            }
+            Err(error) => {
+                tracing::warn!(code = error.code(), %error, "the backlog gauges were not refreshed");
+            }
+        }
     }
 }
 
@@ -192,6 +221,21 @@ impl Readiness for HubService {
     }
 }
 
+/// The hub's connections by role.
+#[superhero_core::async_trait]
+impl Collect for HubService {
+    async fn collect(&self) {
+        if let Some(hub) = self.hub() {
+            let connections = hub.connections();
+            let spokes = connections
+                .iter()
+                .filter(|c| c.role == crate::certs::Role::Spoke)
+                .count();
+            crate::metrics::hub_connections(spokes, connections.len() - spokes);
+        }
+    }
+}
+
 /// `eventflow/spoke`: a spoke, running from construction (`eventflow.spoke`).
 #[derive(Debug)]
 pub struct SpokeService {
@@ -236,6 +280,14 @@ impl Readiness for SpokeService {
         } else {
             Ok(())
         }
+    }
+}
+
+/// The hubs the spoke is connected to.
+#[superhero_core::async_trait]
+impl Collect for SpokeService {
+    async fn collect(&self) {
+        crate::metrics::spoke_hubs(self.spoke.connected_hubs().len());
     }
 }
 

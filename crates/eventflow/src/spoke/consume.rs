@@ -104,6 +104,7 @@ pub(crate) async fn dispatch(
             let Some(delivery) = claims.iter().find(|d| d.event_id == event.id).cloned() else {
                 continue;
             };
+            crate::metrics::delivered(&event, delivery.deliveries);
             let Ok(permit) = inner.handler_slots.clone().acquire_owned().await else {
                 return;
             };
@@ -230,8 +231,11 @@ async fn record_successes(inner: &SpokeInner, succeeded: &[Outcome]) {
     for attempt in 0..5u64 {
         match inner.store.succeed_deliveries(&deliveries).await {
             Ok(recorded) => {
+                let recorded: HashSet<Uuid> = recorded.into_iter().collect();
+                for outcome in succeeded.iter().filter(|o| recorded.contains(&o.event.id)) {
+                    crate::metrics::succeeded(&outcome.event);
+                }
                 if recorded.len() < deliveries.len() {
-                    let recorded: HashSet<Uuid> = recorded.into_iter().collect();
                     for outcome in succeeded.iter().filter(|o| !recorded.contains(&o.event.id)) {
                         tracing::warn!(event = %outcome.event.id, domain = %outcome.event.domain, name = %outcome.event.name,
                             delivery = outcome.delivery.deliveries,
@@ -267,10 +271,12 @@ async fn record_failure(inner: &SpokeInner, outcome: Outcome) {
         .await
     {
         Ok(FailOutcome::Retry { at }) => {
+            crate::metrics::failed(&event, false);
             tracing::warn!(event = %event.id, domain = %event.domain, name = %event.name, pid = %event.pid,
                 deliveries, retry_at = %at, error = %reason, "consumer failed; retrying later");
         }
         Ok(FailOutcome::Parked) => {
+            crate::metrics::failed(&event, true);
             tracing::error!(event = %event.id, domain = %event.domain, name = %event.name, pid = %event.pid,
                 deliveries, error = %reason, "consumer failed on the last delivery; the event is parked");
         }

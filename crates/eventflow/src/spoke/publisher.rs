@@ -147,6 +147,7 @@ pub(crate) fn notify(inner: &SpokeInner, events: Vec<Event>) {
     if events.is_empty() {
         return;
     }
+    crate::metrics::published(&events);
     match inner.pick_hub() {
         Some(hub) => {
             hub.send(Message::Published { events });

@@ -136,6 +136,15 @@ impl SqlStore {
         self.backend
     }
 
+    /// The connection pool now: (open connections, idle ones, the configured maximum).
+    pub fn pool_usage(&self) -> (u32, usize, u32) {
+        (
+            self.pool.size(),
+            self.pool.num_idle(),
+            self.pool.options().get_max_connections(),
+        )
+    }
+
     /// Closes the pool; later operations fail with `E_EVENTFLOW_STORE_UNAVAILABLE`.
     pub async fn close(&self) {
         self.pool.close().await;

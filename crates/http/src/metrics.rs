@@ -1,0 +1,137 @@
+//! HTTP metrics and `GET /metrics`.
+//!
+//! Every request the [`App`](crate::App) answers is counted once the response head is
+//! ready (an SSE stream counts when it starts):
+//!
+//! | metric | type | labels |
+//! | --- | --- | --- |
+//! | `http_server_requests_total` | counter | `route`, `method`, `status` |
+//! | `http_server_request_duration_seconds` | histogram (seconds to the response head) | `route`, `method`, `status` |
+//!
+//! `route` is the route's name (the config key, or `GET /posts/{id}` for an OpenAPI
+//! operation), `(none)` when no route matched (404, 405), so paths never become labels;
+//! `method` is one of the RFC 9110 methods or `OTHER`.
+//!
+//! `GET /metrics` (the route [`METRICS`], a config route like the probes of
+//! [`crate::health`], not in `/openapi.json`) first asks every service exposing
+//! [`superhero_core::metrics::Collect`] to refresh its gauges (each within
+//! [`COLLECT_TIMEOUT`]), then answers the process's metrics in the Prometheus text format
+//! ([`superhero_core::metrics::render`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::header::{CACHE_CONTROL, HeaderValue};
+use http::{Method, StatusCode};
+use superhero_core::metrics::Collect;
+use superhero_core::{Locator, async_trait};
+
+use crate::middleware::Dispatcher;
+use crate::router::{MethodSpec, RouteEntry, RouteInfo, RouteSpec, RoutesConfig};
+use crate::{HttpError, Request, View};
+
+/// The route and dispatcher name of `GET /metrics`.
+pub const METRICS: &str = "http/metrics";
+/// How long `/metrics` waits for one service's gauges.
+pub const COLLECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The content type of the Prometheus text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Gives the metrics their `# HELP` lines (once per process, after the recorder is
+/// installed: the service's construction calls it).
+pub(crate) fn describe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        metrics::describe_counter!(
+            "http_server_requests_total",
+            "HTTP requests answered, by route name, method and status"
+        );
+        metrics::describe_histogram!(
+            "http_server_request_duration_seconds",
+            metrics::Unit::Seconds,
+            "Time from a request's arrival to its response head, by route name, method and status"
+        );
+    });
+}
+
+/// Counts one answered request.
+pub(crate) fn record(
+    route: Option<&RouteInfo>,
+    method: &Method,
+    status: StatusCode,
+    started: Instant,
+) {
+    let route = route.map_or_else(|| "(none)".to_owned(), |info| info.name.clone());
+    let method = match *method {
+        Method::GET
+        | Method::HEAD
+        | Method::POST
+        | Method::PUT
+        | Method::DELETE
+        | Method::PATCH
+        | Method::OPTIONS
+        | Method::CONNECT
+        | Method::TRACE => method.as_str().to_owned(),
+        _ => "OTHER".to_owned(),
+    };
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", status.as_u16().to_string()),
+    ];
+    metrics::counter!("http_server_requests_total", &labels).increment(1);
+    metrics::histogram!("http_server_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+}
+
+/// Adds the `/metrics` route unless the config names it already (moved or disabled).
+pub(crate) fn add_route(routes: &mut RoutesConfig) {
+    routes.entry(METRICS.to_owned()).or_insert_with(|| {
+        let mut spec = RouteSpec::new("/metrics").dispatcher(METRICS);
+        spec.method = MethodSpec::List(vec!["GET".to_owned()]);
+        RouteEntry::Route(Box::new(spec))
+    });
+}
+
+/// The dispatcher for `name` when it is [`METRICS`].
+pub(crate) fn dispatcher(name: &str, locator: &Locator) -> Option<Arc<dyn Dispatcher>> {
+    (name == METRICS).then(|| {
+        Arc::new(Scrape {
+            locator: locator.clone(),
+        }) as Arc<dyn Dispatcher>
+    })
+}
+
+/// `GET /metrics`.
+struct Scrape {
+    locator: Locator,
+}
+
+#[async_trait]
+impl Dispatcher for Scrape {
+    async fn dispatch(&self, _request: &mut Request, view: &mut View) -> Result<(), HttpError> {
+        let mut collecting = tokio::task::JoinSet::new();
+        for (name, collector) in self.locator.exposing::<dyn Collect>() {
+            collecting.spawn(async move {
+                if tokio::time::timeout(COLLECT_TIMEOUT, collector.collect())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(service = %name, "metrics collection timed out; its gauges keep their last values");
+                }
+            });
+        }
+        while collecting.join_next().await.is_some() {}
+        let Some(text) = superhero_core::metrics::render() else {
+            return Err(HttpError::status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "E_HTTP_METRICS_UNAVAILABLE",
+                "this process installed another metrics recorder; /metrics has nothing to show",
+            ));
+        };
+        view.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        view.set_bytes(HeaderValue::from_static(CONTENT_TYPE), text);
+        Ok(())
+    }
+}
