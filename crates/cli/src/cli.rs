@@ -113,4 +113,7 @@ pub enum BenchCommand {
     /// Many concurrent event streams on a demo node: server memory per idle stream and
     /// the latency from an event's append to the last client receiving it.
     EventlogStream(crate::bench::eventlog_stream::EventlogStreamBenchArgs),
+    /// `superhero replay` over many parked events: the replaying process's peak RSS
+    /// (bounded, whatever the count), then each replayed event delivered exactly once.
+    Replay(crate::bench::replay::ReplayBenchArgs),
 }

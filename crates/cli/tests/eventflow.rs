@@ -69,7 +69,9 @@ fn hub_runs_from_config_until_sigterm_and_serves_metrics_when_asked() {
     let scraped = runtime.block_on(get(addr, "/metrics"));
     assert_eq!(scraped.status, 200);
     assert!(
-        scraped.text().contains("eventflow_hub_connections{role=\"spoke\"} 0"),
+        scraped
+            .text()
+            .contains("eventflow_hub_connections{role=\"spoke\"} 0"),
         "{}",
         scraped.text()
     );

@@ -16,7 +16,7 @@
 //! | `eventflow_spoke_hubs_connected` | gauge | | at scrape: hubs this process's spoke is connected to |
 //! | `eventflow_store_pool_connections` | gauge | `state` (`idle`, `in_use`) | at scrape |
 //! | `eventflow_store_pool_max_connections` | gauge | | at scrape |
-//! | `eventflow_unrouted_events`, `eventflow_in_flight_events`, `eventflow_parked_events` | gauge | `domain` | at scrape, from the store ([`crate::status`]) |
+//! | `eventflow_unrouted_events`, `eventflow_in_flight_events`, `eventflow_retrying_events`, `eventflow_parked_events` | gauge | `domain` | at scrape, from the store ([`crate::status`]) |
 //! | `eventflow_oldest_unrouted_age_seconds`, `eventflow_oldest_unsettled_age_seconds` | gauge | `domain` | at scrape: consumer lag |
 
 use crate::clock::Timestamp;
@@ -89,6 +89,10 @@ pub(crate) fn describe() {
             (
                 "eventflow_in_flight_events",
                 "Events a consumer holds a live lease on, by domain",
+            ),
+            (
+                "eventflow_retrying_events",
+                "Events waiting out a retry backoff after a failed delivery, by domain",
             ),
             (
                 "eventflow_parked_events",
@@ -187,6 +191,8 @@ pub(crate) fn backlog(now: Timestamp, domains: &[DomainStatus], previous: &[Stri
                     oldest_unrouted: None,
                     in_flight: 0,
                     oldest_in_flight: None,
+                    retrying: 0,
+                    oldest_retrying: None,
                     parked: 0,
                     oldest_parked: None,
                 },
@@ -203,6 +209,7 @@ fn backlog_of(now: Timestamp, status: &DomainStatus) {
     let age = |at: Option<Timestamp>| at.map_or(0.0, |at| now.since(at).as_secs_f64());
     metrics::gauge!("eventflow_unrouted_events", &domain).set(status.unrouted as f64);
     metrics::gauge!("eventflow_in_flight_events", &domain).set(status.in_flight as f64);
+    metrics::gauge!("eventflow_retrying_events", &domain).set(status.retrying as f64);
     metrics::gauge!("eventflow_parked_events", &domain).set(status.parked as f64);
     metrics::gauge!("eventflow_oldest_unrouted_age_seconds", &domain)
         .set(age(status.oldest_unrouted));

@@ -2,16 +2,18 @@
 //! `superhero status` prints, what `/readyz` pings and what the consumer-lag gauges of
 //! `/metrics` report.
 //!
-//! An unsettled published event (see [`crate::delivery`]) is in exactly one of three
+//! An unsettled published event (see [`crate::delivery`]) is in at most one of four
 //! states here:
 //!
 //! * **unrouted**: available now, neither leased by a consumer nor parked: no hub has
 //!   routed it yet, it waits for a consumer to claim it, it is an orphan (no subscriber),
 //!   or its retry backoff has passed. Its age counts from when it became available.
 //! * **in flight**: a consumer holds a live lease on it. Its age counts from its publish.
+//! * **retrying**: a consumer failed it and it waits out its retry backoff. Its age counts
+//!   from its publish.
 //! * **parked**: dead-lettered after its last delivery. Its age counts from its parking.
 //!
-//! Scheduled events not yet due and events waiting out a retry backoff are in none of them.
+//! Scheduled events not yet due are in none of them.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,10 @@ pub struct DomainStatus {
     pub in_flight: u64,
     /// When the oldest of them was published.
     pub oldest_in_flight: Option<Timestamp>,
+    /// Events waiting out a retry backoff after a failed delivery.
+    pub retrying: u64,
+    /// When the oldest of them was published.
+    pub oldest_retrying: Option<Timestamp>,
     /// Parked (dead-lettered) events.
     pub parked: u64,
     /// When the oldest of them was parked.
@@ -39,20 +45,25 @@ pub struct DomainStatus {
 }
 
 impl DomainStatus {
-    /// The oldest time among the unsettled events that are not parked (unrouted or in
-    /// flight): how far the domain's consumers lag.
+    /// The oldest time among the unsettled events that are not parked (unrouted, in
+    /// flight or retrying): how far the domain's consumers lag.
     pub fn oldest_unsettled(&self) -> Option<Timestamp> {
-        match (self.oldest_unrouted, self.oldest_in_flight) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.oldest_unrouted,
+            self.oldest_in_flight,
+            self.oldest_retrying,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
 /// Reads of the store's backlog, for operators.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
-    /// Every domain with unsettled published events (unrouted, in flight or parked), in
+    /// Every domain with unsettled published events (unrouted, in flight, retrying or
+    /// parked), in
     /// domain order, as of the store's clock now. One aggregate query over the
     /// unsettled publications.
     async fn domain_status(&self) -> Result<Vec<DomainStatus>>;

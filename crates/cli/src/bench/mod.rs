@@ -6,5 +6,6 @@ pub mod eventlog_stream;
 pub mod http;
 mod load;
 pub mod message_board;
+pub mod replay;
 mod servers;
 mod wrk;

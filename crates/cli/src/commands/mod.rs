@@ -30,6 +30,9 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::EventlogStream(args)) => {
             crate::bench::eventlog_stream::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::Replay(args)) => {
+            crate::bench::replay::execute(&cli.global, args).await
+        }
         Command::Bench(BenchCommand::Eventflow(args)) => {
             crate::bench::eventflow::execute(&cli.global, args).await
         }

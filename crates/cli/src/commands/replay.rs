@@ -63,16 +63,29 @@ pub async fn execute(global: &GlobalArgs, args: ReplayArgs) -> CliResult {
     let progress = summary.progress;
     if args.dry_run {
         println!(
-            "dry run: {} parked events selected in {} pages; nothing changed",
-            progress.selected, progress.pages
+            "dry run: {} parked events selected in {}; nothing changed",
+            progress.selected,
+            pages(progress.pages)
         );
     } else {
         println!(
-            "replayed {} of {} parked events in {} pages (run {}, recorded in eventflow-admin by {})",
-            progress.replayed, progress.selected, progress.pages, summary.run, request.by
+            "replayed {} of {} parked events in {} (run {}, recorded in eventflow-admin by {})",
+            progress.replayed,
+            progress.selected,
+            pages(progress.pages),
+            summary.run,
+            request.by
         );
     }
     Ok(())
+}
+
+fn pages(count: u64) -> String {
+    if count == 1 {
+        "1 page".to_owned()
+    } else {
+        format!("{count} pages")
+    }
 }
 
 /// `$USER@hostname`, for the record.

@@ -9,8 +9,19 @@ use crate::status::{DomainStatus, StatusStore};
 use super::rows::time;
 use super::{Context, SqlStore};
 
-/// domain, unrouted, oldest unrouted, in flight, oldest in flight, parked, oldest parked
-type StatusRow = (String, i64, Option<i64>, i64, Option<i64>, i64, Option<i64>);
+/// domain, unrouted, oldest unrouted, in flight, oldest in flight, retrying, oldest
+/// retrying, parked, oldest parked
+type StatusRow = (
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
 
 fn count(value: i64, operation: &'static str) -> Result<u64> {
     u64::try_from(value).map_err(|_| Error::decode(operation, format!("negative count {value}")))
@@ -30,12 +41,20 @@ impl StatusStore for SqlStore {
                  AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN p.available_at END), \
                COUNT(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN 1 END), \
                MIN(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN p.published_at END), \
+               COUNT(CASE WHEN p.parked_at IS NULL AND p.available_at > ? AND p.failed_at IS NOT NULL \
+                 AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN 1 END), \
+               MIN(CASE WHEN p.parked_at IS NULL AND p.available_at > ? AND p.failed_at IS NOT NULL \
+                 AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN p.published_at END), \
                COUNT(p.parked_at), \
                MIN(p.parked_at) \
              FROM eventflow_published p JOIN eventflow_event e ON e.id = p.event_id \
              WHERE p.succeeded_at IS NULL \
              GROUP BY e.domain ORDER BY e.domain",
         ))
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(now)
         .bind(now)
         .bind(now)
         .bind(now)
@@ -53,6 +72,8 @@ impl StatusStore for SqlStore {
                     oldest_unrouted,
                     in_flight,
                     oldest_in_flight,
+                    retrying,
+                    oldest_retrying,
                     parked,
                     oldest_parked,
                 )| {
@@ -62,15 +83,17 @@ impl StatusStore for SqlStore {
                         oldest_unrouted: time(oldest_unrouted),
                         in_flight: count(in_flight, OP)?,
                         oldest_in_flight: time(oldest_in_flight),
+                        retrying: count(retrying, OP)?,
+                        oldest_retrying: time(oldest_retrying),
                         parked: count(parked, OP)?,
                         oldest_parked: time(oldest_parked),
                     })
                 },
             )
             .filter(|status| {
-                status
-                    .as_ref()
-                    .map_or(true, |s| s.unrouted + s.in_flight + s.parked > 0)
+                status.as_ref().map_or(true, |s| {
+                    s.unrouted + s.in_flight + s.retrying + s.parked > 0
+                })
             })
             .collect()
     }

@@ -10,11 +10,11 @@ const LEASE: Duration = Duration::from_secs(30);
 
 superhero_testkit::each_backend!(
     setup = crate::common::Harness::new;
-    domain_status_counts_unrouted_in_flight_and_parked_with_their_oldest_times,
+    domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times,
     scheduled_due_counts_unexecuted_events_due_by_a_time,
 );
 
-async fn domain_status_counts_unrouted_in_flight_and_parked_with_their_oldest_times(h: &Harness) {
+async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times(h: &Harness) {
     let s = &h.store;
     s.ping().await.unwrap();
     assert!(s.domain_status().await.unwrap().is_empty(), "nothing yet");
@@ -72,15 +72,22 @@ async fn domain_status_counts_unrouted_in_flight_and_parked_with_their_oldest_ti
     assert_eq!(
         domains,
         ["a", "b"],
-        "settled, backing-off and not-due events count nowhere"
+        "settled and not-due events count nowhere"
     );
     let a = &status[0];
-    assert_eq!((a.unrouted, a.in_flight, a.parked), (1, 1, 0));
+    assert_eq!(
+        (a.unrouted, a.in_flight, a.retrying, a.parked),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(a.oldest_retrying, Some(start + Duration::from_secs(1)));
     assert_eq!(a.oldest_unrouted, Some(start));
     assert_eq!(a.oldest_in_flight, Some(start + Duration::from_secs(1)));
     assert_eq!(a.oldest_unsettled(), Some(start));
     let b = &status[1];
-    assert_eq!((b.unrouted, b.in_flight, b.parked), (0, 0, 1));
+    assert_eq!(
+        (b.unrouted, b.in_flight, b.retrying, b.parked),
+        (0, 0, 0, 1)
+    );
     assert_eq!(b.oldest_parked, Some(parked_at));
 
     h.advance(LEASE + Duration::from_secs(1));
@@ -89,8 +96,8 @@ async fn domain_status_counts_unrouted_in_flight_and_parked_with_their_oldest_ti
     assert_eq!(domains, ["a", "b", "c"], "the scheduled event is due");
     let a = &status[0];
     assert_eq!(
-        (a.unrouted, a.in_flight),
-        (3, 0),
+        (a.unrouted, a.in_flight, a.retrying),
+        (3, 0, 0),
         "the lapsed lease and the passed backoff make both unrouted again"
     );
     assert_eq!(a.oldest_in_flight, None);
