@@ -14,7 +14,9 @@ superhero_testkit::each_backend!(
     scheduled_due_counts_unexecuted_events_due_by_a_time,
 );
 
-async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times(h: &Harness) {
+async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times(
+    h: &Harness,
+) {
     let s = &h.store;
     s.ping().await.unwrap();
     assert!(s.domain_status().await.unwrap().is_empty(), "nothing yet");
