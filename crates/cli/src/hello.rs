@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use serde::Deserialize;
-use superhero_core::cluster::{WorkerControl, bind_reuseport};
+use superhero_core::cluster::{WorkerControl, bind_service};
 use superhero_core::{BoxError, CancellationToken, ConfigSection, Registry, Service, async_trait};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -62,7 +62,7 @@ pub fn register(registry: &mut Registry) {
 impl Service for Hello {
     async fn bootstrap(&self, config: ConfigSection) -> Result<(), BoxError> {
         let config: HelloConfig = config.deserialize()?;
-        let listener = TcpListener::from_std(bind_reuseport(config.listen)?)?;
+        let listener = TcpListener::from_std(bind_service(config.listen)?)?;
         tracing::info!(addr = %config.listen, "hello listening");
         let worker =
             WorkerControl::current_id().map_or_else(|| "-".to_owned(), |id| id.to_string());

@@ -17,17 +17,25 @@ use superhero_eventflow::{
 use superhero_testkit::eventflow::{Scratch, node_settings};
 use superhero_testkit::{Backend, TempDir, eventually};
 
-superhero_testkit::each_backend!(parked_replay_and_status_work_on_a_real_store);
+superhero_testkit::each_backend!(
+    parked_replay_and_status_work_on_a_real_store,
+    operator_commands_never_create_or_migrate_a_store,
+);
 
 const LEASE: Duration = Duration::from_secs(30);
 
-/// Runs `superhero <args> --config <file>` off the runtime.
-async fn superhero(config: &std::path::Path, args: &[&str]) -> Output {
+/// Runs `superhero <args> --config <file>` off the runtime; whatever it answers.
+async fn try_superhero(config: &std::path::Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_superhero"));
     command.args(args).arg("--config").arg(config);
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+    tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `superhero <args> --config <file>`, which must succeed.
+async fn superhero(config: &std::path::Path, args: &[&str]) -> Output {
+    let output = try_superhero(config, args).await;
     assert!(
         output.status.success(),
         "superhero {args:?}: {}",
@@ -234,4 +242,41 @@ async fn parked_replay_and_status_work_on_a_real_store(backend: Backend) {
     assert_eq!(handled.len(), 15, "nothing parked was delivered");
     node.shutdown().await;
     store.close().await;
+}
+
+/// A store that does not exist (no SQLite file; a PostgreSQL schema or MySQL database
+/// without eventflow's tables) is an error for every operator command, and stays as it was.
+async fn operator_commands_never_create_or_migrate_a_store(backend: Backend) {
+    let scratch = Scratch::create(backend, "ops_none").await;
+    let dir = TempDir::new();
+    let mut store = scratch.store_config();
+    let missing = dir.path().join("no-such-folder").join("eventflow.db");
+    if backend == Backend::Sqlite {
+        store.url = format!("sqlite://{}", missing.display());
+    }
+    let config = dir.write("ops.json", &json!({"eventflow": {"store": store}}).to_string());
+    let expected = if backend == Backend::Sqlite {
+        "E_EVENTFLOW_STORE_CONFIG"
+    } else {
+        "E_EVENTFLOW_STORE_SCHEMA"
+    };
+    for args in [
+        &["status"][..],
+        &["parked"],
+        &["replay", "--dry-run"],
+        &["replay"],
+        &["eventlog", "order", "o-1"],
+    ] {
+        let output = try_superhero(&config, args).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "superhero {args:?}: {stderr}");
+        assert!(stderr.contains(expected), "superhero {args:?}: {stderr}");
+    }
+    if backend == Backend::Sqlite {
+        assert!(!missing.parent().unwrap().exists(), "no folder was created");
+    } else {
+        // Still no eventflow schema: a node opening it now finds it new.
+        let opened = SqlStore::open_existing(&store).await.unwrap_err();
+        assert_eq!(opened.code(), "E_EVENTFLOW_STORE_SCHEMA");
+    }
 }

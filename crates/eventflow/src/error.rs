@@ -53,8 +53,8 @@ pub enum Error {
     /// The database holds an older schema than this build needs (its migrations were not
     /// applied yet, e.g. a database restored from an old backup while the node ran).
     #[error(
-        "E_EVENTFLOW_STORE_SCHEMA: eventflow store schema is at migration {applied}, this build needs {needed}; \
-         restart a node (it applies the migrations) or restore a current database"
+        "E_EVENTFLOW_STORE_SCHEMA: eventflow store schema is at migration {applied} (0: no eventflow schema), this build needs {needed}; \
+         check the store URL, or start a node of this build (it applies the migrations)"
     )]
     Schema {
         /// The newest migration applied.

@@ -11,12 +11,13 @@
 //! | `eventflow_failed_total` | counter | `domain`, `name` | a handler failed (or panicked) |
 //! | `eventflow_parked_total` | counter | `domain`, `name` | that failure used the last delivery: parked |
 //! | `eventflow_lease_expiry_parked_total` | counter | | a hub's sweep parked events whose last lease lapsed |
+//! | `eventflow_backlog_refresh_failures_total` | counter | | a scrape's backlog query failed |
 //! | `eventflow_publish_to_handled_seconds` | histogram | `domain`, `name` | from the event's append to its recorded success |
 //! | `eventflow_hub_connections` | gauge | `role` (`spoke`, `hub`) | at scrape: connections of this process's hub |
 //! | `eventflow_spoke_hubs_connected` | gauge | | at scrape: hubs this process's spoke is connected to |
 //! | `eventflow_store_pool_connections` | gauge | `state` (`idle`, `in_use`) | at scrape |
 //! | `eventflow_store_pool_max_connections` | gauge | | at scrape |
-//! | `eventflow_unrouted_events`, `eventflow_in_flight_events`, `eventflow_retrying_events`, `eventflow_parked_events` | gauge | `domain` | at scrape, from the store ([`crate::status`]) |
+//! | `eventflow_unrouted_events`, `eventflow_orphaned_events`, `eventflow_in_flight_events`, `eventflow_retrying_events`, `eventflow_parked_events` | gauge | `domain` | at scrape, from the store ([`crate::status`]) |
 //! | `eventflow_oldest_unrouted_age_seconds`, `eventflow_oldest_unsettled_age_seconds` | gauge | `domain` | at scrape: consumer lag |
 
 use crate::clock::Timestamp;
@@ -60,6 +61,13 @@ pub(crate) fn describe() {
         ] {
             metrics::describe_counter!(name, help);
         }
+        metrics::describe_counter!(
+            "eventflow_backlog_refresh_failures_total",
+            "Scrapes whose backlog query failed (the backlog gauges kept their last values)"
+        );
+        // Unlabelled counters exist from the start, so alerts see 0 rather than no data.
+        metrics::counter!("eventflow_lease_expiry_parked_total").increment(0);
+        metrics::counter!("eventflow_backlog_refresh_failures_total").increment(0);
         metrics::describe_histogram!(
             "eventflow_publish_to_handled_seconds",
             metrics::Unit::Seconds,
@@ -89,6 +97,10 @@ pub(crate) fn describe() {
             (
                 "eventflow_in_flight_events",
                 "Events a consumer holds a live lease on, by domain",
+            ),
+            (
+                "eventflow_orphaned_events",
+                "Events a hub found no consumer and no subscriber for, by domain (not lag)",
             ),
             (
                 "eventflow_retrying_events",
@@ -153,6 +165,11 @@ pub(crate) fn failed(event: &Event, parked: bool) {
     }
 }
 
+/// A refresh of the backlog gauges that failed (they keep their last values).
+pub(crate) fn backlog_refresh_failed() {
+    metrics::counter!("eventflow_backlog_refresh_failures_total").increment(1);
+}
+
 /// Events a hub's sweep parked after their last lease lapsed.
 pub(crate) fn lease_expiry_parked(count: u64) {
     metrics::counter!("eventflow_lease_expiry_parked_total").increment(count);
@@ -189,6 +206,8 @@ pub(crate) fn backlog(now: Timestamp, domains: &[DomainStatus], previous: &[Stri
                     domain: domain.clone(),
                     unrouted: 0,
                     oldest_unrouted: None,
+                    orphaned: 0,
+                    oldest_orphaned: None,
                     in_flight: 0,
                     oldest_in_flight: None,
                     retrying: 0,
@@ -208,6 +227,7 @@ fn backlog_of(now: Timestamp, status: &DomainStatus) {
     let domain = [("domain", status.domain.clone())];
     let age = |at: Option<Timestamp>| at.map_or(0.0, |at| now.since(at).as_secs_f64());
     metrics::gauge!("eventflow_unrouted_events", &domain).set(status.unrouted as f64);
+    metrics::gauge!("eventflow_orphaned_events", &domain).set(status.orphaned as f64);
     metrics::gauge!("eventflow_in_flight_events", &domain).set(status.in_flight as f64);
     metrics::gauge!("eventflow_retrying_events", &domain).set(status.retrying as f64);
     metrics::gauge!("eventflow_parked_events", &domain).set(status.parked as f64);

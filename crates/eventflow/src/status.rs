@@ -2,12 +2,15 @@
 //! `superhero status` prints, what `/readyz` pings and what the consumer-lag gauges of
 //! `/metrics` report.
 //!
-//! An unsettled published event (see [`crate::delivery`]) is in at most one of four
+//! An unsettled published event (see [`crate::delivery`]) is in at most one of five
 //! states here:
 //!
-//! * **unrouted**: available now, neither leased by a consumer nor parked: no hub has
-//!   routed it yet, it waits for a consumer to claim it, it is an orphan (no subscriber),
-//!   or its retry backoff has passed. Its age counts from when it became available.
+//! * **unrouted**: available now, neither leased by a consumer nor parked nor orphaned:
+//!   no hub has routed it yet, it waits for a consumer to claim it, or its retry backoff
+//!   has passed. Its age counts from when it became available.
+//! * **orphaned**: a hub found neither a consumer nor a subscriber for it; it is routed
+//!   when one appears. Nothing lags behind it, so it is not part of the lag. Its age
+//!   counts from its publish.
 //! * **in flight**: a consumer holds a live lease on it. Its age counts from its publish.
 //! * **retrying**: a consumer failed it and it waits out its retry backoff. Its age counts
 //!   from its publish.
@@ -34,6 +37,10 @@ pub struct DomainStatus {
     pub in_flight: u64,
     /// When the oldest of them was published.
     pub oldest_in_flight: Option<Timestamp>,
+    /// Events a hub found no consumer and no subscriber for.
+    pub orphaned: u64,
+    /// When the oldest of them was published.
+    pub oldest_orphaned: Option<Timestamp>,
     /// Events waiting out a retry backoff after a failed delivery.
     pub retrying: u64,
     /// When the oldest of them was published.
@@ -62,8 +69,8 @@ impl DomainStatus {
 /// Reads of the store's backlog, for operators.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
-    /// Every domain with unsettled published events (unrouted, in flight, retrying or
-    /// parked), in
+    /// Every domain with unsettled published events (unrouted, orphaned, in flight,
+    /// retrying or parked), in
     /// domain order, as of the store's clock now. One aggregate query over the
     /// unsettled publications.
     async fn domain_status(&self) -> Result<Vec<DomainStatus>>;

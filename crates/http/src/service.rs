@@ -20,7 +20,8 @@
 //! Dispatchers and middleware named by routes are services in the locator that expose
 //! `dyn Dispatcher` / `dyn Middleware` (see
 //! [`Registering::expose`](superhero_core::Registering::expose)). The listener is bound
-//! with `SO_REUSEPORT`, so every worker of a cluster serves the same port.
+//! with `SO_REUSEPORT` in a cluster worker, so every worker of a cluster serves the same
+//! port (and exclusively otherwise: a port in use fails start-up with `E_CORE_LISTEN`).
 //!
 //! Shutdown: core cancels this service's token just before `destroy`, which stops
 //! accepting, ends SSE streams and drains in-flight requests; `destroy` returns once the
@@ -36,7 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
-use superhero_core::cluster::bind_reuseport;
+use superhero_core::cluster::bind_service;
 use superhero_core::shutdown::DEFAULT_TIMEOUT;
 use superhero_core::{
     BoxError, CancellationToken, ConfigSection, Locator, Registry, SHUTDOWN_TIMEOUT_KEY, Service,
@@ -122,7 +123,7 @@ impl Service for HttpService {
         }
         let router = router.build()?;
 
-        let listener = bind_reuseport(server_config.listen)?;
+        let listener = bind_service(server_config.listen)?;
         let server = HttpServer::from_std(listener, server_config.clone())?;
         let app = App::new(router, self.token.clone()).with_limits(&server_config.limits);
         let scheme = if server.is_tls() { "https" } else { "http" };

@@ -15,7 +15,8 @@ use crate::{services, settings};
 /// Options of `superhero hub`.
 #[derive(Debug, Args)]
 pub struct HubArgs {
-    /// Port to listen on (default: config `eventflow.hub.internal_port`, else 50001).
+    /// Port to listen on (0: any free port; default: config `eventflow.hub.internal_port`,
+    /// else 50001).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
     /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).

@@ -16,8 +16,8 @@ const PAGE: u32 = 500;
 pub struct ParkedArgs {
     #[command(flatten)]
     pub filter: ParkedFilter,
-    /// List at most K events.
-    #[arg(long, value_name = "K", default_value_t = 100)]
+    /// List at most K events (at least 1).
+    #[arg(long, value_name = "K", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: u64,
     /// One JSON object per line instead of a table.
     #[arg(long)]
@@ -53,7 +53,7 @@ pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
                     parked.deliveries,
                     parked.parked_at.to_rfc3339(),
                     store::age(parked.parked_at, now),
-                    parked.last_error.as_deref().unwrap_or("-")
+                    store::printable(parked.last_error.as_deref().unwrap_or("-"))
                 );
             }
             listed += 1;
@@ -71,6 +71,7 @@ pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
             Some(position) if listed >= args.limit => {
                 println!("{listed} parked events listed; more may follow: --after {position}")
             }
+            Some(_) if listed == 1 => println!("1 parked event"),
             Some(_) => println!("{listed} parked events"),
         }
     }

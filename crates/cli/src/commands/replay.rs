@@ -24,7 +24,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Who replays, recorded with each page (default: $USER@host).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub by: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,

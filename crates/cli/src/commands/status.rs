@@ -1,6 +1,6 @@
 //! `superhero status`: a cluster at a glance from its store — the hubs online with their
-//! heartbeat age and connected spokes, the backlog per domain (unrouted, in flight,
-//! retrying, parked,
+//! heartbeat age and connected spokes, the backlog per domain (unrouted, orphaned, in
+//! flight, retrying, parked,
 //! each with its oldest age; [`superhero_eventflow::status`] defines them) and the scheduled
 //! events due in the next minute.
 
@@ -77,9 +77,11 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
         println!("backlog: none (every published event is settled)");
     } else {
         println!(
-            "backlog    {:<24} {:>9} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
+            "backlog    {:<24} {:>9} {:>7}  {:>8} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
             "domain",
             "unrouted",
+            "oldest",
+            "orphaned",
             "oldest",
             "in-flight",
             "oldest",
@@ -92,10 +94,12 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
             |at: Option<Timestamp>| at.map_or_else(|| "-".to_owned(), |at| store::age(at, now));
         for d in &domains {
             println!(
-                "           {:<24} {:>9} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
+                "           {:<24} {:>9} {:>7}  {:>8} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
                 d.domain,
                 d.unrouted,
                 oldest(d.oldest_unrouted),
+                d.orphaned,
+                oldest(d.oldest_orphaned),
                 d.in_flight,
                 oldest(d.oldest_in_flight),
                 d.retrying,

@@ -14,18 +14,22 @@ use crate::settings;
 /// The `--store` option.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db).
+    /// Store URL (default: config `eventflow.store.url`, else sqlite://data/eventflow.db,
+    /// relative to the current folder). The store must exist: these commands never create
+    /// one nor migrate its schema (a read-only account is enough to read).
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
 }
 
-/// Opens the store `--store` (or the config) names; applies pending migrations.
+/// Opens the existing store `--store` (or the config) names, changing nothing:
+/// `E_EVENTFLOW_STORE_CONFIG` when a SQLite file is missing, `E_EVENTFLOW_STORE_SCHEMA`
+/// when the database holds no (or an older) eventflow schema.
 pub async fn open(global: &GlobalArgs, args: &StoreArgs) -> CliResult<SqlStore> {
     let config = settings::load(global, |builder| match &args.store {
         Some(url) => builder.set("eventflow/store/url", json!(url)),
         None => builder,
     })?;
-    Ok(SqlStore::open(&eventflow_settings::store(&config)?).await?)
+    Ok(SqlStore::open_existing(&eventflow_settings::store(&config)?).await?)
 }
 
 /// Which parked events: `superhero parked` and `superhero replay` take the same filters.
@@ -37,8 +41,8 @@ pub struct ParkedFilter {
     /// Only events with this name.
     #[arg(long, value_name = "N")]
     pub name: Option<String>,
-    /// Only events parked since T: an RFC 3339 time (`2026-11-30T12:00:00Z`) or a
-    /// duration ago (`90s`, `15m`, `2h`, `1d`).
+    /// Only events parked since T: an RFC 3339 time (`2026-11-30T12:00:00Z`,
+    /// `2026-11-30T14:00:00+02:00`) or a duration ago (`90s`, `15m`, `2h`, `1d`, `1w`).
     #[arg(long, value_name = "T", value_parser = parse_since)]
     pub since: Option<Timestamp>,
     /// Start after this global position (0: from the first parked event).
@@ -64,11 +68,30 @@ fn parse_since(text: &str) -> Result<Timestamp, String> {
     if let Ok(ago) = humantime::parse_duration(text) {
         return Ok(Timestamp::now() - ago);
     }
-    humantime::parse_rfc3339_weak(text)
-        .map(Timestamp::from)
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|_| {
-            format!("{text:?} is neither an RFC 3339 time (2026-11-30T12:00:00Z) nor a duration (15m, 2h)")
+            format!(
+                "{text:?} is neither an RFC 3339 time (2026-11-30T12:00:00Z) nor a duration (15m, 2h)"
+            )
+        })?;
+    let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| format!("{text:?} is out of range"))?;
+    Ok(Timestamp::from_millis(millis))
+}
+
+/// `text` with control characters escaped (`\n`, `\u{1b}`), for one line of a table
+/// on a terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
         })
+        .collect()
 }
 
 /// `1.2s`, `3m`, `2h`, `4d`: an age, short, for tables.
@@ -101,7 +124,18 @@ mod tests {
             parse_since("2026-11-30T12:00:00Z").unwrap().to_rfc3339(),
             "2026-11-30T12:00:00.000Z"
         );
+        assert_eq!(
+            parse_since("2026-11-30T14:00:00+02:00").unwrap().to_rfc3339(),
+            "2026-11-30T12:00:00.000Z",
+            "an offset is RFC 3339 too"
+        );
         assert!(parse_since("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn printable_escapes_control_characters() {
+        assert_eq!(printable("a\nb\u{1b}[31mc"), "a\\nb\\u{1b}[31mc");
+        assert_eq!(printable("plain – text"), "plain – text");
     }
 
     #[test]

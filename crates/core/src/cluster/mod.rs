@@ -7,7 +7,7 @@
 //! with backoff ([`RestartPolicy`]), gives up with `E_CORE_CLUSTER_START_FAILED`
 //! when a worker keeps failing before it becomes ready, forwards SIGTERM/SIGINT to
 //! every worker and never restarts one during shutdown. Workers share listening
-//! ports through `SO_REUSEPORT` ([`bind_reuseport`]).
+//! ports through `SO_REUSEPORT` ([`bind_service`] in a worker, [`bind_reuseport`]).
 
 mod listener;
 mod restart;
@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer};
 
-pub use listener::bind_reuseport;
+pub use listener::{bind_reuseport, bind_service};
 pub use restart::RestartPolicy;
 pub use supervisor::Supervisor;
 pub use worker::{CONTROL_FD_ENV, WORKER_ID_ENV, WorkerControl};

@@ -147,6 +147,7 @@ impl Collect for StoreService {
                 *previous = domains.into_iter().map(|d| d.domain).collect();
             }
             Err(error) => {
+                crate::metrics::backlog_refresh_failed();
                 tracing::warn!(code = error.code(), %error, "the backlog gauges were not refreshed");
             }
         }

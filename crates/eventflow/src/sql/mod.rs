@@ -64,13 +64,33 @@ impl SqlStore {
 
     /// [`SqlStore::open`] with another clock (tests use a [`crate::ManualClock`]).
     pub async fn open_with_clock(config: &StoreConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::connect(config, clock, true).await
+    }
+
+    /// Opens a store that exists already, changing nothing: no SQLite file or folder and
+    /// no PostgreSQL schema is created, no migration is applied (what operators' tools
+    /// use, so a mistyped URL is an error and a read-only account suffices).
+    ///
+    /// Fails like [`SqlStore::open`], with `E_EVENTFLOW_STORE_CONFIG` when there is no
+    /// SQLite file at the path, and `E_EVENTFLOW_STORE_SCHEMA` when the database holds no
+    /// eventflow schema or an older one than this build's.
+    pub async fn open_existing(config: &StoreConfig) -> Result<Self> {
+        let store = Self::connect(config, Arc::new(SystemClock), false).await?;
+        if let Err(error) = store.ping().await {
+            store.close().await;
+            return Err(error);
+        }
+        Ok(store)
+    }
+
+    async fn connect(config: &StoreConfig, clock: Arc<dyn Clock>, create: bool) -> Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(install_default_drivers);
 
         let backend = config.backend()?;
         let schema = schema_name(backend, config.schema.as_deref())?;
         let (url, in_memory) = match backend {
-            Backend::Sqlite => sqlite_url(&config.url)?,
+            Backend::Sqlite => sqlite_url(&config.url, create)?,
             _ => (config.url.clone(), false),
         };
         let options = url.parse().map_err(|source| Error::Config {
@@ -118,6 +138,9 @@ impl SqlStore {
             clock,
             gate,
         };
+        if !create {
+            return Ok(store);
+        }
         if let Some(schema) = &schema {
             let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
             store
@@ -331,7 +354,9 @@ fn config_error(reason: impl Into<String>) -> Error {
 
 /// Makes a SQLite URL create its file (and folder) when missing. Returns the URL and
 /// whether it names an in-memory database.
-fn sqlite_url(url: &str) -> Result<(String, bool)> {
+/// The URL to connect with, and whether it is in memory. With `create`, the file's folder
+/// is created and the file opened read-write-create; without, the file must exist.
+fn sqlite_url(url: &str, create: bool) -> Result<(String, bool)> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -344,6 +369,19 @@ fn sqlite_url(url: &str) -> Result<(String, bool)> {
         path == ":memory:" || path.is_empty() || query.is_some_and(|q| q.contains("mode=memory"));
     if in_memory {
         return Ok((url.to_owned(), true));
+    }
+    if !create {
+        if !Path::new(path).is_file() {
+            return Err(config_error(format!(
+                "there is no SQLite store at {path} (check the URL; only a node creates a store)"
+            )));
+        }
+        let url = match query {
+            Some(query) if query.contains("mode=") => url.to_owned(),
+            Some(_) => format!("{url}&mode=rw"),
+            None => format!("{url}?mode=rw"),
+        };
+        return Ok((url, false));
     }
     if let Some(folder) = Path::new(path)
         .parent()
@@ -462,12 +500,12 @@ mod tests {
     #[test]
     fn sqlite_urls_create_their_file_unless_in_memory() {
         assert_eq!(
-            sqlite_url("sqlite::memory:").ok(),
+            sqlite_url("sqlite::memory:", true).ok(),
             Some(("sqlite::memory:".into(), true))
         );
         let dir = std::env::temp_dir().join(format!("eventflow-url-{}", Uuid::now_v7()));
         let url = format!("sqlite://{}/x.db", dir.display());
-        let (rewritten, memory) = sqlite_url(&url).unwrap();
+        let (rewritten, memory) = sqlite_url(&url, true).unwrap();
         assert!(!memory);
         assert_eq!(rewritten, format!("{url}?mode=rwc"));
         assert!(dir.is_dir(), "the folder is created");

@@ -9,10 +9,12 @@ use crate::status::{DomainStatus, StatusStore};
 use super::rows::time;
 use super::{Context, SqlStore};
 
-/// domain, unrouted, oldest unrouted, in flight, oldest in flight, retrying, oldest
-/// retrying, parked, oldest parked
+/// domain, unrouted, oldest unrouted, orphaned, oldest orphaned, in flight, oldest in
+/// flight, retrying, oldest retrying, parked, oldest parked
 type StatusRow = (
     String,
+    i64,
+    Option<i64>,
     i64,
     Option<i64>,
     i64,
@@ -35,10 +37,12 @@ impl StatusStore for SqlStore {
         // COUNT, not SUM: SUM is DECIMAL on MySQL, which the `any` driver cannot decode.
         let rows: Vec<StatusRow> = sqlx::query_as(self.sql(
             "SELECT e.domain, \
-               COUNT(CASE WHEN p.parked_at IS NULL AND p.available_at <= ? \
+               COUNT(CASE WHEN p.parked_at IS NULL AND p.orphan_at IS NULL AND p.available_at <= ? \
                  AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN 1 END), \
-               MIN(CASE WHEN p.parked_at IS NULL AND p.available_at <= ? \
+               MIN(CASE WHEN p.parked_at IS NULL AND p.orphan_at IS NULL AND p.available_at <= ? \
                  AND (p.lease_until IS NULL OR p.lease_until <= ?) THEN p.available_at END), \
+               COUNT(CASE WHEN p.parked_at IS NULL AND p.orphan_at IS NOT NULL THEN 1 END), \
+               MIN(CASE WHEN p.parked_at IS NULL AND p.orphan_at IS NOT NULL THEN p.published_at END), \
                COUNT(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN 1 END), \
                MIN(CASE WHEN p.parked_at IS NULL AND p.lease_until > ? THEN p.published_at END), \
                COUNT(CASE WHEN p.parked_at IS NULL AND p.available_at > ? AND p.failed_at IS NOT NULL \
@@ -70,6 +74,8 @@ impl StatusStore for SqlStore {
                     domain,
                     unrouted,
                     oldest_unrouted,
+                    orphaned,
+                    oldest_orphaned,
                     in_flight,
                     oldest_in_flight,
                     retrying,
@@ -81,6 +87,8 @@ impl StatusStore for SqlStore {
                         domain,
                         unrouted: count(unrouted, OP)?,
                         oldest_unrouted: time(oldest_unrouted),
+                        orphaned: count(orphaned, OP)?,
+                        oldest_orphaned: time(oldest_orphaned),
                         in_flight: count(in_flight, OP)?,
                         oldest_in_flight: time(oldest_in_flight),
                         retrying: count(retrying, OP)?,
@@ -92,7 +100,7 @@ impl StatusStore for SqlStore {
             )
             .filter(|status| {
                 status.as_ref().map_or(true, |s| {
-                    s.unrouted + s.in_flight + s.retrying + s.parked > 0
+                    s.unrouted + s.orphaned + s.in_flight + s.retrying + s.parked > 0
                 })
             })
             .collect()
@@ -111,12 +119,19 @@ impl StatusStore for SqlStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        let applied: Option<i64> = sqlx::query_scalar(
+        let applied: Option<i64> = match sqlx::query_scalar(
             self.sql("SELECT MAX(version) FROM eventflow_migrations WHERE success = TRUE"),
         )
         .fetch_one(self.pool())
         .await
-        .context("ping the store")?;
+        .context("ping the store")
+        {
+            Ok(applied) => applied,
+            // The database answered but refused the query: no migrations table, so no
+            // eventflow schema (a wrong database or schema name, or never opened by a node).
+            Err(Error::Query { .. }) => None,
+            Err(error) => return Err(error),
+        };
         let applied = applied.unwrap_or(0);
         if applied < Self::LATEST_MIGRATION {
             return Err(Error::Schema {

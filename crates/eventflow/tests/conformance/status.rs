@@ -10,11 +10,11 @@ const LEASE: Duration = Duration::from_secs(30);
 
 superhero_testkit::each_backend!(
     setup = crate::common::Harness::new;
-    domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times,
+    domain_status_counts_each_state_with_its_oldest_time,
     scheduled_due_counts_unexecuted_events_due_by_a_time,
 );
 
-async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_oldest_times(
+async fn domain_status_counts_each_state_with_its_oldest_time(
     h: &Harness,
 ) {
     let s = &h.store;
@@ -61,6 +61,12 @@ async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_
         .await
         .unwrap();
     let parked_at = h.now();
+    let orphan = s
+        .publish(NewEvent::new("a", "p5", "n"), "spoke")
+        .await
+        .unwrap();
+    assert!(s.claim_route(orphan.id, "hub", LEASE).await.unwrap());
+    assert!(s.mark_orphan(orphan.id, "hub").await.unwrap());
     s.schedule(
         NewEvent::new("c", "p1", "n"),
         "spoke",
@@ -78,9 +84,10 @@ async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_
     );
     let a = &status[0];
     assert_eq!(
-        (a.unrouted, a.in_flight, a.retrying, a.parked),
-        (1, 1, 1, 0)
+        (a.unrouted, a.orphaned, a.in_flight, a.retrying, a.parked),
+        (1, 1, 1, 1, 0)
     );
+    assert_eq!(a.oldest_orphaned, Some(parked_at));
     assert_eq!(a.oldest_retrying, Some(start + Duration::from_secs(1)));
     assert_eq!(a.oldest_unrouted, Some(start));
     assert_eq!(a.oldest_in_flight, Some(start + Duration::from_secs(1)));
@@ -98,8 +105,8 @@ async fn domain_status_counts_unrouted_in_flight_retrying_and_parked_with_their_
     assert_eq!(domains, ["a", "b", "c"], "the scheduled event is due");
     let a = &status[0];
     assert_eq!(
-        (a.unrouted, a.in_flight, a.retrying),
-        (3, 0, 0),
+        (a.unrouted, a.orphaned, a.in_flight, a.retrying),
+        (3, 1, 0, 0),
         "the lapsed lease and the passed backoff make both unrouted again"
     );
     assert_eq!(a.oldest_in_flight, None);
