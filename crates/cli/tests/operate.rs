@@ -254,7 +254,10 @@ async fn operator_commands_never_create_or_migrate_a_store(backend: Backend) {
     if backend == Backend::Sqlite {
         store.url = format!("sqlite://{}", missing.display());
     }
-    let config = dir.write("ops.json", &json!({"eventflow": {"store": store}}).to_string());
+    let config = dir.write(
+        "ops.json",
+        &json!({"eventflow": {"store": store}}).to_string(),
+    );
     let expected = if backend == Backend::Sqlite {
         "E_EVENTFLOW_STORE_CONFIG"
     } else {
@@ -269,7 +272,11 @@ async fn operator_commands_never_create_or_migrate_a_store(backend: Backend) {
     ] {
         let output = try_superhero(&config, args).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "superhero {args:?}: {stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "superhero {args:?}: {stderr}"
+        );
         assert!(stderr.contains(expected), "superhero {args:?}: {stderr}");
     }
     if backend == Backend::Sqlite {

@@ -31,20 +31,20 @@ pub async fn execute(global: &GlobalArgs, args: EventlogArgs) -> CliResult {
     if args.json {
         let document =
             json!({"domain": args.domain, "pid": args.pid, "events": events, "state": state});
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&document).unwrap_or_default()
         );
         return Ok(());
     }
-    println!(
+    out!(
         "event-log {} › {} ({} events)",
         args.domain,
         args.pid,
         events.len()
     );
     for event in &events {
-        println!(
+        out!(
             "  v{:<4} #{:<8} {}  {:<24} {}  id={}",
             event.version,
             event.position,
@@ -54,8 +54,8 @@ pub async fn execute(global: &GlobalArgs, args: EventlogArgs) -> CliResult {
             event.id
         );
     }
-    println!("state:");
-    println!(
+    out!("state:");
+    out!(
         "{}",
         serde_json::to_string_pretty(&state).unwrap_or_default()
     );

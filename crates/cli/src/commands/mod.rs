@@ -1,5 +1,14 @@
 //! One module per subcommand.
 
+/// `println!` for command output that may go to a closed pipe (`superhero parked | head`):
+/// false once stdout is gone, instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        matches!(writeln!(std::io::stdout(), $($arg)*), Ok(()))
+    }};
+}
+
 mod demo;
 pub mod eventlog;
 pub mod hub;

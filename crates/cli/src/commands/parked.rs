@@ -41,20 +41,22 @@ pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
         for parked in page {
             let event = &parked.event;
             if args.json {
-                println!("{}", serde_json::to_string(&parked).unwrap_or_default());
-            } else {
-                println!(
-                    "#{:<8} {} › {}  {}  id={}  deliveries={}  parked {} ({} ago)  error: {}",
-                    event.position,
-                    event.domain,
-                    event.pid,
-                    event.name,
-                    event.id,
-                    parked.deliveries,
-                    parked.parked_at.to_rfc3339(),
-                    store::age(parked.parked_at, now),
-                    store::printable(parked.last_error.as_deref().unwrap_or("-"))
-                );
+                if !out!("{}", serde_json::to_string(&parked).unwrap_or_default()) {
+                    break 'pages;
+                }
+            } else if !out!(
+                "#{:<8} {} › {}  {}  id={}  deliveries={}  parked {} ({} ago)  error: {}",
+                event.position,
+                event.domain,
+                event.pid,
+                event.name,
+                event.id,
+                parked.deliveries,
+                parked.parked_at.to_rfc3339(),
+                store::age(parked.parked_at, now),
+                store::printable(parked.last_error.as_deref().unwrap_or("-"))
+            ) {
+                break 'pages;
             }
             listed += 1;
             last = Some(event.position);
@@ -66,14 +68,15 @@ pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
     }
     store.close().await;
     if !args.json {
-        match last {
-            None => println!("no parked events"),
+        let summary = match last {
+            None => "no parked events".to_owned(),
             Some(position) if listed >= args.limit => {
-                println!("{listed} parked events listed; more may follow: --after {position}")
+                format!("{listed} parked events listed; more may follow: --after {position}")
             }
-            Some(_) if listed == 1 => println!("1 parked event"),
-            Some(_) => println!("{listed} parked events"),
-        }
+            Some(_) if listed == 1 => "1 parked event".to_owned(),
+            Some(_) => format!("{listed} parked events"),
+        };
+        out!("{summary}");
     }
     Ok(())
 }

@@ -62,13 +62,13 @@ pub async fn execute(global: &GlobalArgs, args: ReplayArgs) -> CliResult {
     let summary = outcome?;
     let progress = summary.progress;
     if args.dry_run {
-        println!(
+        out!(
             "dry run: {} parked events selected in {}; nothing changed",
             progress.selected,
             pages(progress.pages)
         );
     } else {
-        println!(
+        out!(
             "replayed {} of {} parked events in {} (run {}, recorded in eventflow-admin by {})",
             progress.replayed,
             progress.selected,

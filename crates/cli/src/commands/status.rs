@@ -49,17 +49,17 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
             "domains": domains,
             "scheduled_due_next_minute": due,
         });
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&document).unwrap_or_default()
         );
         return Ok(());
     }
-    println!("status at {}", now.to_rfc3339());
-    println!("hubs online: {}", hubs.len());
+    out!("status at {}", now.to_rfc3339());
+    out!("hubs online: {}", hubs.len());
     for hub in &hubs {
         let registration = &hub.registration;
-        println!(
+        out!(
             "  {}  {}:{}  heartbeat {} ago  spokes {}{}",
             registration.id,
             registration.external_host,
@@ -74,9 +74,9 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
         );
     }
     if domains.is_empty() {
-        println!("backlog: none (every published event is settled)");
+        out!("backlog: none (every published event is settled)");
     } else {
-        println!(
+        out!(
             "backlog    {:<24} {:>9} {:>7}  {:>8} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
             "domain",
             "unrouted",
@@ -93,7 +93,7 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
         let oldest =
             |at: Option<Timestamp>| at.map_or_else(|| "-".to_owned(), |at| store::age(at, now));
         for d in &domains {
-            println!(
+            out!(
                 "           {:<24} {:>9} {:>7}  {:>8} {:>7}  {:>9} {:>7}  {:>8} {:>7}  {:>7} {:>7}",
                 d.domain,
                 d.unrouted,
@@ -109,6 +109,6 @@ pub async fn execute(global: &GlobalArgs, args: StatusArgs) -> CliResult {
             );
         }
     }
-    println!("scheduled events due in the next minute: {due}");
+    out!("scheduled events due in the next minute: {due}");
     Ok(())
 }

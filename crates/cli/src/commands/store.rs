@@ -125,7 +125,9 @@ mod tests {
             "2026-11-30T12:00:00.000Z"
         );
         assert_eq!(
-            parse_since("2026-11-30T14:00:00+02:00").unwrap().to_rfc3339(),
+            parse_since("2026-11-30T14:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-30T12:00:00.000Z",
             "an offset is RFC 3339 too"
         );

@@ -52,8 +52,20 @@ mod tests {
         assert!(bind_reuseport(addr).is_ok(), "workers share a port");
         let error = bind(addr, false).unwrap_err();
         assert_eq!(error.code(), "E_CORE_LISTEN");
-        let alone = bind(addr.ip().to_string().parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 0)).unwrap(), false).unwrap();
+        let alone = bind(
+            addr.ip()
+                .to_string()
+                .parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 0))
+                .unwrap(),
+            false,
+        )
+        .unwrap();
         let error = bind(alone.local_addr().unwrap(), true).unwrap_err();
-        assert_eq!(error.code(), "E_CORE_LISTEN", "nor can a worker join a node's own port");
+        assert_eq!(
+            error.code(),
+            "E_CORE_LISTEN",
+            "nor can a worker join a node's own port"
+        );
     }
 }

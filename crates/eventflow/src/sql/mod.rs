@@ -76,7 +76,7 @@ impl SqlStore {
     /// eventflow schema or an older one than this build's.
     pub async fn open_existing(config: &StoreConfig) -> Result<Self> {
         let store = Self::connect(config, Arc::new(SystemClock), false).await?;
-        if let Err(error) = store.ping().await {
+        if let Err(error) = crate::status::StatusStore::ping(&store).await {
             store.close().await;
             return Err(error);
         }

@@ -14,9 +14,7 @@ superhero_testkit::each_backend!(
     scheduled_due_counts_unexecuted_events_due_by_a_time,
 );
 
-async fn domain_status_counts_each_state_with_its_oldest_time(
-    h: &Harness,
-) {
+async fn domain_status_counts_each_state_with_its_oldest_time(h: &Harness) {
     let s = &h.store;
     s.ping().await.unwrap();
     assert!(s.domain_status().await.unwrap().is_empty(), "nothing yet");
