@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_pong, local, superhero, superhero_in};
+use common::{assert_pong, demo, local, superhero, superhero_in};
 use superhero_testkit::http::get_blocking;
 use superhero_testkit::process::field;
 use superhero_testkit::{TempDir, free_port};
@@ -12,13 +12,7 @@ use superhero_testkit::{TempDir, free_port};
 #[test]
 fn the_demo_serves_ping_pong_with_an_embedded_hub_and_stops_cleanly() {
     let dir = TempDir::new();
-    let port = free_port();
-    let mut node = superhero_in(
-        dir.path(),
-        &["demo", "--http", &format!("127.0.0.1:{port}")],
-        &[],
-    );
-    node.wait_for("started", 1, Duration::from_secs(60));
+    let (mut node, port) = demo(dir.path());
     node.wait_for("hub started", 1, Duration::from_secs(5));
     superhero_testkit::eventually_blocking(
         Duration::from_secs(10),

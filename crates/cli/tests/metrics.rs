@@ -9,14 +9,14 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::superhero_in;
+use common::{demo, local};
 use http::Method;
 use prometheus_parse::{Scrape, Value};
 use serde_json::json;
 use superhero_auth::signature::Algorithm;
 use superhero_testkit::http::{Client, Proto, get};
 use superhero_testkit::signed::SignedClient;
-use superhero_testkit::{TempDir, eventually, free_port};
+use superhero_testkit::{TempDir, eventually};
 
 /// `(metric, sorted labels)` → value; a histogram as its `_count`.
 type Samples = HashMap<(String, Vec<(String, String)>), f64>;
@@ -61,20 +61,10 @@ fn value(samples: &Samples, metric: &str, labels: &[(&str, &str)]) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn local(port: u16) -> std::net::SocketAddr {
-    std::net::SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_move_by_exactly_the_requests_and_events_made() {
     let dir = TempDir::new();
-    let port = free_port();
-    let mut node = superhero_in(
-        dir.path(),
-        &["demo", "--http", &format!("127.0.0.1:{port}")],
-        &[],
-    );
-    node.wait_for("started", 1, Duration::from_secs(60));
+    let (mut node, port) = demo(dir.path());
     eventually(Duration::from_secs(30), "the demo is ready", || async {
         get(local(port), "/readyz").await.status == 200
     })

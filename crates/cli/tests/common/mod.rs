@@ -19,6 +19,15 @@ pub fn superhero_in(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Binary
     BinaryNode::start(env!("CARGO_BIN_EXE_superhero"), Some(cwd), args, env)
 }
 
+/// `superhero demo` on a free loopback port in working directory `cwd` (its data under
+/// `cwd/data`), started: the node and its port.
+pub fn demo(cwd: &Path) -> (BinaryNode, u16) {
+    let port = superhero_testkit::free_port();
+    let node = superhero_in(cwd, &["demo", "--http", &format!("127.0.0.1:{port}")], &[]);
+    node.wait_for("started", 1, Duration::from_secs(60));
+    (node, port)
+}
+
 /// A loopback address on `port`.
 pub fn local(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
