@@ -358,6 +358,13 @@ impl Spoke {
     /// Subscribes to events named `name` (or `*`) of `domain`: every subscribed spoke is
     /// notified of each such event published from now on. Dropping the subscription
     /// unsubscribes.
+    ///
+    /// Notices are signals, not a log: one is missed while the spoke is not connected to
+    /// the hub that routes the event, and can come twice when that hub's route lease lapses
+    /// before it settled the event (the sweep routes it again). A reader that needs every
+    /// event exactly once follows the store by position and takes notices as a cue to read
+    /// (as the event-log streams do); consumers ([`Spoke::consume`]) get each event exactly
+    /// once.
     pub fn subscribe(&self, domain: &str, name: &str) -> Result<Subscription> {
         self.subscribe_names(domain, &[name])
     }
