@@ -1,22 +1,28 @@
 //! [`TcpProxy`]: a TCP forwarder on loopback that a test can cut and restore, to play a
-//! database or a hub that goes away and comes back on the same address.
+//! database or a hub that goes away and comes back on the same address, or freeze, to play
+//! a network that stops forwarding while both TCP ends stay open (half-open).
 
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 
 use superhero_core::CancellationToken;
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
 
 /// Forwards connections from its own loopback port to `target`.
 ///
 /// [`stop`](Self::stop) closes the port and drops every forwarded connection (both ends
 /// see it closed, as when a server dies); [`resume`](Self::resume) listens on the same port
-/// again. Dropping the proxy stops it.
+/// again. [`freeze`](Self::freeze) stops forwarding but keeps every connection open, and
+/// accepts new ones without forwarding them either (no error reaches either end, and TCP
+/// keep-alive probes are answered); [`thaw`](Self::thaw) forwards new connections again
+/// (the frozen ones stay silent until the proxy stops). Dropping the proxy stops it.
 #[derive(Debug)]
 pub struct TcpProxy {
     addr: SocketAddr,
     target: SocketAddr,
     running: Mutex<Option<CancellationToken>>,
+    frozen: watch::Sender<bool>,
 }
 
 impl TcpProxy {
@@ -26,6 +32,7 @@ impl TcpProxy {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             target,
             running: Mutex::new(None),
+            frozen: watch::Sender::new(false),
         };
         proxy.addr = proxy.listen(proxy.addr);
         proxy
@@ -41,6 +48,16 @@ impl TcpProxy {
         if let Some(token) = self.state().take() {
             token.cancel();
         }
+    }
+
+    /// Stops forwarding, keeping every connection open (see the type's docs).
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Forwards new connections again after [`freeze`](Self::freeze).
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
     }
 
     /// Listens on the same port again (after [`stop`](Self::stop)).
@@ -65,6 +82,7 @@ impl TcpProxy {
         let token = CancellationToken::new();
         *self.state() = Some(token.clone());
         let target = self.target;
+        let frozen = self.frozen.subscribe();
         tokio::spawn(async move {
             loop {
                 let accepted = tokio::select! {
@@ -72,21 +90,35 @@ impl TcpProxy {
                     accepted = listener.accept() => accepted,
                 };
                 let Ok((client, _)) = accepted else { continue };
-                tokio::spawn(forward(client, target, token.clone()));
+                tokio::spawn(forward(client, target, token.clone(), frozen.clone()));
             }
         });
         bound
     }
 }
 
-async fn forward(mut client: TcpStream, target: SocketAddr, token: CancellationToken) {
+async fn forward(
+    mut client: TcpStream,
+    target: SocketAddr,
+    token: CancellationToken,
+    mut frozen: watch::Receiver<bool>,
+) {
+    if *frozen.borrow_and_update() {
+        // Accepted while frozen: held open, silent, until the proxy stops.
+        token.cancelled().await;
+        return;
+    }
     let Ok(mut server) = TcpStream::connect(target).await else {
         return;
     };
     tokio::select! {
-        () = token.cancelled() => {}
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        () = token.cancelled() => return,
+        _ = frozen.wait_for(|frozen| *frozen) => {}
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
     }
+    // Frozen: both ends stay open and nothing more is forwarded.
+    token.cancelled().await;
+    drop((client, server));
 }
 
 impl Drop for TcpProxy {

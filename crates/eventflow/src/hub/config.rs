@@ -12,6 +12,7 @@
 //! route_lease_ms = 10000        # how long a routed event waits for its consumer's claim
 //! max_deliveries = 5            # after this many deliveries an event is parked
 //! schedule_recheck_ms = 5000    # longest sleep of the schedule timer between checks
+//! idle_timeout_ms = 20000       # a connection silent this long (idle ones ping every 1/4) is closed
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,9 @@ pub struct HubConfig {
     /// Most messages queued for one peer; a peer that falls further behind is
     /// disconnected (nothing is lost: the events are re-routed from the store).
     pub outbox_capacity: usize,
+    /// A connection that receives nothing (not even a ping; idle connections ping every
+    /// quarter of this) for this long is closed, in milliseconds.
+    pub idle_timeout_ms: u64,
     /// Most events routed in one batch (one claim statement).
     pub route_batch: usize,
     /// Route batches in flight at once.
@@ -81,6 +85,7 @@ impl Default for HubConfig {
             peer_timeout_ms: 5_000,
             max_frame_bytes: DEFAULT_MAX_FRAME,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            idle_timeout_ms: 20_000,
             route_batch: 512,
             route_concurrency: 4,
             certificates: None,
@@ -99,6 +104,7 @@ impl HubConfig {
             ("route_lease_ms", self.route_lease_ms),
             ("schedule_recheck_ms", self.schedule_recheck_ms),
             ("peer_timeout_ms", self.peer_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -65,10 +65,12 @@ async fn serve(inner: Arc<HubInner>, tcp: TcpStream, addr: SocketAddr) {
             return;
         }
     };
+    let idle_timeout = Duration::from_millis(inner.config.idle_timeout_ms);
     let (mut reader, outbox, writer) = conn::split(
         stream,
         inner.config.max_frame_bytes,
         inner.config.outbox_capacity,
+        conn::ping_interval(idle_timeout),
     );
     let id = inner.next_conn_id();
     let close = CancellationToken::new();
@@ -86,7 +88,14 @@ async fn serve(inner: Arc<HubInner>, tcp: TcpStream, addr: SocketAddr) {
             () = inner.token.cancelled() => break,
             () = close.cancelled() => break,
             () = outbox.overflowed() => break,
-            frame = reader.next() => frame,
+            frame = tokio::time::timeout(idle_timeout, reader.next()) => match frame {
+                Ok(frame) => frame,
+                Err(_) => {
+                    tracing::warn!(%addr, peer = %identity, idle_ms = inner.config.idle_timeout_ms,
+                        "nothing received, not even a ping, within the idle timeout: closing the connection");
+                    break;
+                }
+            },
         };
         match frame {
             None => break,
@@ -191,6 +200,7 @@ fn handle(
             let _ = inner.rearm.send(due);
             Ok(())
         }
+        (_, Message::Ping) => Ok(()),
         (Role::Spoke, Message::Sync { id }) => {
             outbox.send(Message::Synced { id });
             Ok(())

@@ -48,7 +48,8 @@ async fn announce_to(inner: &Arc<HubInner>, peer: HubRecord) {
             return;
         }
     };
-    let (reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes, 1);
+    let ping_every = conn::ping_interval(Duration::from_millis(inner.config.idle_timeout_ms));
+    let (reader, outbox, writer) = conn::split(stream, inner.config.max_frame_bytes, 1, ping_every);
     outbox.send(Message::HubOnline {
         id: inner.id.clone(),
         host: inner.external_host.clone(),

@@ -85,12 +85,20 @@ pub fn tune(tcp: &TcpStream) {
     let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&keepalive);
 }
 
+/// How often an idle connection sends [`Message::Ping`]: a quarter of the idle timeout
+/// after which the other side gives up on it.
+pub fn ping_interval(idle_timeout: Duration) -> Duration {
+    (idle_timeout / 4).max(Duration::from_millis(10))
+}
+
 /// Splits `stream` into a message reader and an [`Outbox`] (holding at most
-/// `outbox_capacity` messages) served by a writer task.
+/// `outbox_capacity` messages) served by a writer task, which sends [`Message::Ping`]
+/// whenever it had nothing to write for `ping_every`.
 pub fn split<S>(
     stream: S,
     max_frame: usize,
     outbox_capacity: usize,
+    ping_every: Duration,
 ) -> (Reader<S>, Outbox, tokio::task::JoinHandle<()>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -104,6 +112,7 @@ where
             FramedWrite::new(write, Codec::new(max_frame)),
             rx,
             overflow.clone(),
+            ping_every,
         )
         .in_current_span(),
     );
@@ -114,6 +123,7 @@ async fn write_loop<S: AsyncWrite>(
     mut sink: FramedWrite<WriteHalf<S>, Codec>,
     mut rx: mpsc::Receiver<Message>,
     overflow: CancellationToken,
+    ping_every: Duration,
 ) {
     loop {
         let message = tokio::select! {
@@ -122,6 +132,7 @@ async fn write_loop<S: AsyncWrite>(
                 Some(message) => message,
                 None => break,
             },
+            () = tokio::time::sleep(ping_every) => Message::Ping,
         };
         if let Err(error) = sink.feed(message).await {
             tracing::debug!(%error, "connection write failed");

@@ -89,6 +89,11 @@ pub enum Message {
         /// The barrier id.
         id: u64,
     },
+    /// Either way, when a connection has had nothing to send for a quarter of its idle
+    /// timeout: proof of life. A connection that receives nothing for its whole idle
+    /// timeout is closed, so a peer behind a link that stopped forwarding (while both TCP
+    /// ends stay open, which TCP keep-alive cannot see) is noticed and redialed.
+    Ping,
     /// Hub → peer hub, and relayed hub → spoke: a hub is online.
     HubOnline {
         /// The hub id.
@@ -116,6 +121,7 @@ impl Message {
             Message::Deliver { .. } => "deliver",
             Message::Synced { .. } => "synced",
             Message::HubOnline { .. } => "hub-online",
+            Message::Ping => "ping",
         }
     }
 }

@@ -14,6 +14,7 @@
 //! retry_min_ms = 1000        # a failed event is retried after retry_min_ms · 2^(n-1),
 //! retry_max_ms = 60000       # at most retry_max_ms
 //! concurrency = 256          # handlers running at once
+//! idle_timeout_ms = 20000    # a hub link silent this long (idle ones ping every 1/4) is redialed
 //!
 //! [eventflow.spoke.consume]  # the consumer map, see `crate::service`
 //! order = ["order-placed"]   # service "order", method on_order_placed
@@ -68,6 +69,9 @@ pub struct SpokeConfig {
     /// Most messages queued for one peer; a peer that falls further behind is
     /// disconnected (nothing is lost: the events are re-routed from the store).
     pub outbox_capacity: usize,
+    /// A hub connection that receives nothing (not even a ping; idle connections ping
+    /// every quarter of this) for this long is closed and redialed, in milliseconds.
+    pub idle_timeout_ms: u64,
     /// The consumer map (domain → event names), read by the consume service.
     pub consume: Option<serde_json::Value>,
     /// Per-spoke certificate settings, merged over `eventflow.certificates` by the service.
@@ -94,6 +98,7 @@ impl Default for SpokeConfig {
             shutdown_drain_ms: 5_000,
             max_frame_bytes: DEFAULT_MAX_FRAME,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            idle_timeout_ms: 20_000,
             consume: None,
             certificates: None,
         }
@@ -113,6 +118,7 @@ impl SpokeConfig {
             ("lease_ms", self.lease_ms),
             ("retry_min_ms", self.retry_min_ms),
             ("wait_recheck_ms", self.wait_recheck_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -129,10 +129,12 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
             reason: "its certificate is revoked or not the current one of its id".into(),
         });
     }
+    let idle_timeout = Duration::from_millis(inner.config.idle_timeout_ms);
     let (mut reader, outbox, writer) = conn::split(
         stream,
         inner.config.max_frame_bytes,
         inner.config.outbox_capacity,
+        conn::ping_interval(idle_timeout),
     );
     {
         // Registered and re-subscribed under one lock: a concurrent subscribe either sees
@@ -155,7 +157,14 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
         let frame = tokio::select! {
             () = inner.token.cancelled() => break,
             () = outbox.overflowed() => break,
-            frame = reader.next() => frame,
+            frame = tokio::time::timeout(idle_timeout, reader.next()) => match frame {
+                Ok(frame) => frame,
+                Err(_) => {
+                    tracing::warn!(hub = %id, idle_ms = inner.config.idle_timeout_ms,
+                        "nothing received from the hub, not even a ping, within the idle timeout: reconnecting");
+                    break;
+                }
+            },
         };
         match frame {
             None => break,
@@ -216,6 +225,7 @@ fn handle(inner: &Arc<SpokeInner>, message: Message) -> std::result::Result<(), 
             }
             Ok(())
         }
+        Message::Ping => Ok(()),
         Message::HubOnline { id, host, port } => {
             tracing::info!(hub = %id, %host, port, "a hub announced itself");
             ensure_link(inner, id, host, port);

@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use superhero_eventflow::net::Message;
-use superhero_eventflow::{AppendRequest, NewEvent, SpokeConfig};
+use superhero_eventflow::{AppendRequest, HubConfig, NewEvent, SpokeConfig};
+use superhero_testkit::{TcpProxy, free_port};
 
 use crate::common::Db;
 use crate::common::cluster::{
-    Cluster, Handled, connected, count_handled, eventually, spoke_config,
+    Cluster, Handled, connected, count_handled, eventually, hub_config, spoke_config,
 };
 
 superhero_testkit::each_backend!(
@@ -15,6 +16,7 @@ superhero_testkit::each_backend!(
     a_spoke_started_before_any_hub_delivers_once_a_hub_starts,
     a_new_hub_is_announced_and_spokes_connect_to_it,
     orphans_of_one_name_do_not_hide_the_orphans_of_another,
+    a_link_that_stops_forwarding_is_noticed_by_both_ends_and_redialed,
 );
 
 const WITHIN: Duration = Duration::from_secs(60);
@@ -165,5 +167,57 @@ async fn orphans_of_one_name_do_not_hide_the_orphans_of_another(db: Db) {
     assert_eq!(event.id, wanted);
     subscriber.shutdown().await;
     publisher.shutdown().await;
+    hub.shutdown().await;
+}
+
+/// The hub is reached through a proxy that stops forwarding while keeping both TCP ends
+/// open: TCP keep-alive cannot tell (the proxy answers its probes), so the spoke and the
+/// hub notice by the missing pings within their idle timeout, close, and the spoke redials
+/// once the link forwards again; then events flow as before.
+async fn a_link_that_stops_forwarding_is_noticed_by_both_ends_and_redialed(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let port = free_port();
+    let proxy = TcpProxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await;
+    let hub = cluster
+        .hub_with(HubConfig {
+            internal_port: port,
+            external_port: Some(proxy.addr().port()),
+            idle_timeout_ms: 1_000,
+            ..hub_config()
+        })
+        .await;
+    let spoke = cluster
+        .spoke_with(SpokeConfig {
+            idle_timeout_ms: 1_000,
+            lease_ms: 30_000,
+            ..spoke_config()
+        })
+        .await;
+    let seen = Handled::default();
+    count_handled(&spoke, "link", "step", &seen);
+    connected(&spoke, 1).await;
+
+    proxy.freeze();
+    eventually(WITHIN, "the spoke gives up the silent link", || async {
+        spoke.connected_hubs().is_empty()
+    })
+    .await;
+    eventually(WITHIN, "the hub gives up the silent link", || async {
+        hub.connections().is_empty()
+    })
+    .await;
+
+    proxy.thaw();
+    connected(&spoke, 1).await;
+    let id = spoke
+        .publish(NewEvent::new("link", "l-1", "step"))
+        .await
+        .unwrap()
+        .id;
+    eventually(WITHIN, "the event is handled over the new link", || async {
+        seen.lock().unwrap().contains_key(&id)
+    })
+    .await;
+    spoke.shutdown().await;
     hub.shutdown().await;
 }
