@@ -352,11 +352,18 @@ async fn scenario(backend: Backend, per_kind: usize, kill: bool) {
                 .filter(|e| e["domain"] == domain)
                 .map(|e| e["name"].as_str().unwrap().to_owned())
                 .collect();
-            let want: Vec<&str> = reference
+            let mut want: Vec<&str> = reference
                 .iter()
                 .copied()
                 .filter(|n| sale_order::saga::domain_of(n) == domain)
                 .collect();
+            let mut got = got;
+            if kill && domain == "notification" {
+                // A notification whose handler died with the killed worker is written after
+                // its lease lapsed, behind later ones: the same notifications, another order.
+                got.sort();
+                want.sort();
+            }
             assert_eq!(got, want, "the {domain} log of order {id} ({kind:?})");
         }
         let positions: HashMap<&str, u64> = events
