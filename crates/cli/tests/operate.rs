@@ -100,6 +100,11 @@ async fn parked_replay_and_status_work_on_a_real_store(backend: Backend) {
         assert_eq!(line["deliveries"], json!(1));
     }
     assert_eq!(lines[0]["last_error"], json!("boom o-0"));
+    let parked_at = lines[0]["parked_at"].as_str().unwrap();
+    assert!(
+        parked_at.ends_with('Z') && parked_at.contains('T'),
+        "RFC 3339: {parked_at}"
+    );
     let table = stdout(&superhero(&config, &["parked"]).await);
     assert!(table.contains("25 parked events"), "{table}");
     assert!(table.contains("payment › p-4  payment-failed"), "{table}");

@@ -19,7 +19,8 @@ pub struct ParkedArgs {
     /// List at most K events (at least 1).
     #[arg(long, value_name = "K", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: u64,
-    /// One JSON object per line instead of a table.
+    /// One JSON object per line instead of a table: `{event: {id, position, domain, pid,
+    /// name}, deliveries, parked_at (RFC 3339), last_error}`.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -41,7 +42,13 @@ pub async fn execute(global: &GlobalArgs, args: ParkedArgs) -> CliResult {
         for parked in page {
             let event = &parked.event;
             if args.json {
-                if !out!("{}", serde_json::to_string(&parked).unwrap_or_default()) {
+                let line = serde_json::json!({
+                    "event": event,
+                    "deliveries": parked.deliveries,
+                    "parked_at": parked.parked_at.to_rfc3339(),
+                    "last_error": parked.last_error,
+                });
+                if !out!("{line}") {
                     break 'pages;
                 }
             } else if !out!(
