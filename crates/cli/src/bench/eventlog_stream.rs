@@ -428,13 +428,7 @@ fn now_ms() -> i64 {
 
 /// The resident memory of process `pid`, KiB.
 fn rss_kib(pid: u32) -> Result<u64, String> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| "no VmRSS".to_owned())
+    super::proc_status_kib(pid, "VmRSS").ok_or_else(|| format!("no VmRSS for process {pid}"))
 }
 
 /// This process's user + system CPU time.

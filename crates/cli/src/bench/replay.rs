@@ -23,6 +23,7 @@ use superhero_eventflow::{
     AppendRequest, DeliveryStore, EventLog, NewEvent, ParkedQuery, SqlStore, StoreConfig,
 };
 
+use super::wrk::summary;
 use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
 
@@ -58,7 +59,7 @@ struct Measured {
     parked: u32,
     pages: u64,
     seconds: f64,
-    peak_rss_kib: i64,
+    peak_rss_kib: u64,
     delivered_once: usize,
 }
 
@@ -106,8 +107,8 @@ pub async fn execute(_global: &GlobalArgs, args: ReplayBenchArgs) -> CliResult {
             "| {} | {} | {} | {} |",
             results[0].parked,
             args.batch,
-            median_range(&seconds, 2),
-            median_range(&rss, 1)
+            summary(&seconds, 2),
+            summary(&rss, 1)
         );
     }
     let worst = large
@@ -116,7 +117,7 @@ pub async fn execute(_global: &GlobalArgs, args: ReplayBenchArgs) -> CliResult {
         .map(|m| m.peak_rss_kib)
         .max()
         .unwrap_or(0);
-    if worst > (args.max_rss_mib * 1024) as i64 {
+    if worst > args.max_rss_mib * 1024 {
         return Err(bench(format!(
             "the replay's peak RSS was {:.1} MiB, above the bound of {} MiB",
             worst as f64 / 1024.0,
@@ -128,17 +129,6 @@ pub async fn execute(_global: &GlobalArgs, args: ReplayBenchArgs) -> CliResult {
         args.max_rss_mib
     );
     Ok(())
-}
-
-fn median_range(values: &[f64], decimals: usize) -> String {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    format!(
-        "{median:.decimals$} ({:.decimals$}–{:.decimals$})",
-        sorted[0],
-        sorted[sorted.len() - 1]
-    )
 }
 
 async fn one_run(args: &ReplayBenchArgs, count: u32) -> CliResult<Measured> {
@@ -204,7 +194,7 @@ async fn measure(
 /// `/proc/<pid>/status`), read every 2 ms while it runs; it only grows, so a sample misses
 /// at most what the process adds in its last 2 ms. (`wait4`'s `ru_maxrss` would not do:
 /// it also counts this process's memory, shared with the child until its `exec`.)
-fn run_measured(command: &mut std::process::Command) -> CliResult<(bool, i64, String)> {
+fn run_measured(command: &mut std::process::Command) -> CliResult<(bool, u64, String)> {
     use std::io::Read;
     let mut child = command
         .stdout(std::process::Stdio::piped())
@@ -231,13 +221,9 @@ fn run_measured(command: &mut std::process::Command) -> CliResult<(bool, i64, St
         })
     })
     .collect();
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0;
     let status = loop {
-        if let Some(kib) = std::fs::read_to_string(&status_file)
-            .ok()
-            .and_then(|status| high_water_kib(&status))
-        {
+        if let Some(kib) = super::proc_status_kib(child.id(), "VmHWM") {
             peak_kib = peak_kib.max(kib);
         }
         match child.try_wait() {
@@ -251,15 +237,6 @@ fn run_measured(command: &mut std::process::Command) -> CliResult<(bool, i64, St
         .map(|reader| reader.join().unwrap_or_default())
         .collect();
     Ok((status.success(), peak_kib, output))
-}
-
-/// `VmHWM` of a `/proc/<pid>/status`, in KiB.
-fn high_water_kib(status: &str) -> Option<i64> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
 }
 
 /// Publishes `count` events in batches and parks them all.
