@@ -13,7 +13,10 @@ pub mod cluster;
 use std::sync::Arc;
 use std::time::Duration;
 
-use superhero_eventflow::{Clock, ManualClock, SqlStore, StoreConfig, SystemClock, Timestamp};
+use superhero_eventflow::{
+    Appended, Clock, DeliveryStore, EventLog, FailOutcome, ManualClock, NewEvent, SqlStore,
+    StoreConfig, SystemClock, Timestamp,
+};
 use superhero_testkit::eventflow::Scratch;
 
 /// The backend a test runs on.
@@ -95,5 +98,20 @@ impl Harness {
     /// Moves the shared clock forward.
     pub fn advance(&self, duration: Duration) {
         self.clock.advance(duration);
+    }
+
+    /// Publishes `event` and parks it: its one allowed delivery claimed by consumer `a`
+    /// and failed with `error`.
+    pub async fn park(&self, event: NewEvent, error: &str) -> Appended {
+        let s = &self.store;
+        let event = s.publish(event, "spoke").await.unwrap();
+        let claim = s
+            .claim_delivery(event.id, "a", Duration::from_secs(30), 1)
+            .await
+            .unwrap()
+            .expect("claim");
+        let outcome = s.fail_delivery(&claim, error, self.now(), 1).await.unwrap();
+        assert_eq!(outcome, FailOutcome::Parked);
+        event
     }
 }

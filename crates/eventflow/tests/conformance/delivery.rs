@@ -248,21 +248,8 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
     let s = &h.store;
     let mut parked = Vec::new();
     for i in 0..5 {
-        let event = s
-            .publish(NewEvent::new("d", format!("p{i}"), "n"), "spoke")
-            .await
-            .unwrap();
-        let claim = s
-            .claim_delivery(event.id, "a", LEASE, 1)
-            .await
-            .unwrap()
-            .expect("claim");
-        let outcome = s
-            .fail_delivery(&claim, &format!("error {i}"), h.now(), 1)
-            .await
-            .unwrap();
-        assert_eq!(outcome, FailOutcome::Parked);
-        parked.push(event);
+        let event = NewEvent::new("d", format!("p{i}"), "n");
+        parked.push(h.park(event, &format!("error {i}")).await);
     }
     let healthy = s
         .publish(NewEvent::new("d", "ok", "n"), "spoke")
@@ -303,20 +290,8 @@ async fn parked_events_are_listed_in_chunks_and_replayed(h: &Harness) {
 
 async fn parked_events_are_filtered_by_domain_name_time_and_stop_point(h: &Harness) {
     let s = &h.store;
-    let park = |domain: &'static str, name: &'static str| async move {
-        let event = s
-            .publish(NewEvent::new(domain, "p", name), "spoke")
-            .await
-            .unwrap();
-        let claim = s
-            .claim_delivery(event.id, "a", LEASE, 1)
-            .await
-            .unwrap()
-            .expect("claim");
-        let outcome = s.fail_delivery(&claim, "boom", h.now(), 1).await.unwrap();
-        assert_eq!(outcome, FailOutcome::Parked);
-        event
-    };
+    let park =
+        |domain: &'static str, name: &'static str| h.park(NewEvent::new(domain, "p", name), "boom");
     let first = park("d", "n").await;
     let started = h.now();
     h.advance(Duration::from_secs(1));

@@ -50,14 +50,7 @@ async fn domain_status_counts_each_state_with_its_oldest_time(h: &Harness) {
     s.fail_delivery(&claim.expect("claim"), "later", retry_at, 5)
         .await
         .unwrap();
-    let dead = s
-        .publish(NewEvent::new("b", "p1", "n"), "spoke")
-        .await
-        .unwrap();
-    let claim = s.claim_delivery(dead.id, "c", LEASE, 1).await.unwrap();
-    s.fail_delivery(&claim.expect("claim"), "boom", h.now(), 1)
-        .await
-        .unwrap();
+    h.park(NewEvent::new("b", "p1", "n"), "boom").await;
     let parked_at = h.now();
     let orphan = s
         .publish(NewEvent::new("a", "p5", "n"), "spoke")
