@@ -38,13 +38,18 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Adds the probe routes to `routes` unless the config names them already (moved or
 /// disabled with `false`).
 pub(crate) fn add_routes(routes: &mut RoutesConfig) {
-    for (name, path) in [(HEALTHZ, "/healthz"), (READYZ, "/readyz")] {
-        routes.entry(name.to_owned()).or_insert_with(|| {
-            let mut spec = RouteSpec::new(path).dispatcher(name);
-            spec.method = MethodSpec::List(vec!["GET".to_owned()]);
-            RouteEntry::Route(Box::new(spec))
-        });
-    }
+    add_get_route(routes, HEALTHZ, "/healthz");
+    add_get_route(routes, READYZ, "/readyz");
+}
+
+/// Adds the built-in `GET path` route whose route and dispatcher are both `name`, unless
+/// the config names it already (moved, or disabled with `false`).
+pub(crate) fn add_get_route(routes: &mut RoutesConfig, name: &str, path: &str) {
+    routes.entry(name.to_owned()).or_insert_with(|| {
+        let mut spec = RouteSpec::new(path).dispatcher(name);
+        spec.method = MethodSpec::List(vec!["GET".to_owned()]);
+        RouteEntry::Route(Box::new(spec))
+    });
 }
 
 /// The dispatcher for `name` when it is one of the probes.

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{Method, StatusCode};
+use metrics::SharedString;
 use superhero_core::metrics::Collect;
 use superhero_core::{Locator, async_trait};
 
 use crate::middleware::Dispatcher;
-use crate::router::{MethodSpec, RouteEntry, RouteInfo, RouteSpec, RoutesConfig};
+use crate::router::{RouteInfo, RoutesConfig};
 use crate::{HttpError, Request, View};
 
 /// The route and dispatcher name of `GET /metrics`.
@@ -61,23 +62,26 @@ pub(crate) fn record(
     status: StatusCode,
     started: Instant,
 ) {
-    let route = route.map_or_else(|| "(none)".to_owned(), |info| info.name.clone());
+    let route: SharedString = route.map_or(SharedString::const_str("(none)"), |info| {
+        info.name.clone().into()
+    });
+    // Static strings: no allocation for the method on every request.
     let method = match *method {
-        Method::GET
-        | Method::HEAD
-        | Method::POST
-        | Method::PUT
-        | Method::DELETE
-        | Method::PATCH
-        | Method::OPTIONS
-        | Method::CONNECT
-        | Method::TRACE => method.as_str().to_owned(),
-        _ => "OTHER".to_owned(),
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
     };
     let labels = [
         ("route", route),
-        ("method", method),
-        ("status", status.as_u16().to_string()),
+        ("method", SharedString::const_str(method)),
+        ("status", status.as_u16().to_string().into()),
     ];
     metrics::counter!("http_server_requests_total", &labels).increment(1);
     metrics::histogram!("http_server_request_duration_seconds", &labels)
@@ -86,11 +90,7 @@ pub(crate) fn record(
 
 /// Adds the `/metrics` route unless the config names it already (moved or disabled).
 pub(crate) fn add_route(routes: &mut RoutesConfig) {
-    routes.entry(METRICS.to_owned()).or_insert_with(|| {
-        let mut spec = RouteSpec::new("/metrics").dispatcher(METRICS);
-        spec.method = MethodSpec::List(vec!["GET".to_owned()]);
-        RouteEntry::Route(Box::new(spec))
-    });
+    crate::health::add_get_route(routes, METRICS, "/metrics");
 }
 
 /// The dispatcher for `name` when it is [`METRICS`].
