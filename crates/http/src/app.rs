@@ -23,11 +23,12 @@ use crate::body::{BodyLimits, RequestBody, ResponseBody};
 use crate::config::Limits;
 use crate::error::{BoxError, HttpError};
 use crate::framing;
+use crate::metrics::RouteMetrics;
 use crate::middleware::Next;
 use crate::negotiate;
 use crate::problem::error_response;
 use crate::request::Request;
-use crate::router::{Lookup, RouteInfo, Router, Selected};
+use crate::router::{Lookup, Router, Selected};
 use crate::view::View;
 
 /// The router plus per-request settings, as a tower `Service`. Cheap to clone.
@@ -108,6 +109,7 @@ impl App {
         let router = Router {
             routes: Arc::new([]),
             has_middleware_routes: false,
+            unmatched: Arc::new(RouteMetrics::unmatched()),
         };
         Self::new(router, CancellationToken::new())
     }
@@ -135,15 +137,12 @@ impl App {
                 source: None,
             });
         }
-        crate::metrics::record(route.as_deref(), &method, response.status(), started);
+        route.record(&method, response.status(), started);
         framing::frame_response(head, response)
     }
 
     /// Routes, negotiates and runs the chain; the response is framed by [`Self::handle`].
-    async fn respond<B>(
-        &self,
-        request: http::Request<B>,
-    ) -> (Response<ResponseBody>, Option<Arc<RouteInfo>>)
+    async fn respond<B>(&self, request: http::Request<B>) -> (Response<ResponseBody>, &RouteMetrics)
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -156,25 +155,25 @@ impl App {
                 let response = error_response(&HttpError::NotFound {
                     path: parts.uri.path().to_owned(),
                 });
-                return (response, None);
+                return (response, &inner.router.unmatched);
             }
             Lookup::NotAllowed(allow) => {
                 let response = error_response(&HttpError::MethodNotAllowed {
                     method: parts.method,
                     allow,
                 });
-                return (response, None);
+                return (response, &inner.router.unmatched);
             }
-            Lookup::Options(allow) => return (options_response(&allow), None),
+            Lookup::Options(allow) => return (options_response(&allow), &inner.router.unmatched),
         };
-        let info = selected.route.info.clone();
+        let metrics = &selected.route.metrics;
         let body = RequestBody::new(body);
         if let Err(error) = negotiate_request(&selected, &parts, !body.is_empty()) {
-            return (error_response(&error), Some(info));
+            return (error_response(&error), metrics);
         }
         let params = match selected.params(parts.uri.path()) {
             Ok(params) => params,
-            Err(error) => return (error_response(&error), Some(info)),
+            Err(error) => return (error_response(&error), metrics),
         };
         let chain = selected.chain();
         let route = selected.route;
@@ -182,7 +181,7 @@ impl App {
             let response = error_response(&HttpError::NotFound {
                 path: parts.uri.path().to_owned(),
             });
-            return (response, None);
+            return (response, &inner.router.unmatched);
         };
         let mut request = Request::from_parts(parts, body, params, self.clone(), selected.index);
         let mut view = View::new();
@@ -205,7 +204,7 @@ impl App {
             Ok(response) => response,
             Err(error) => error_response(&error),
         };
-        (response, Some(info))
+        (response, metrics)
     }
 }
 

@@ -18,17 +18,17 @@
 //! [`COLLECT_TIMEOUT`]), then answers the process's metrics in the Prometheus text format
 //! ([`superhero_core::metrics::render`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{Method, StatusCode};
-use metrics::SharedString;
+use metrics::{Counter, Histogram, SharedString};
 use superhero_core::metrics::Collect;
 use superhero_core::{Locator, async_trait};
 
 use crate::middleware::Dispatcher;
-use crate::router::{RouteInfo, RoutesConfig};
+use crate::router::RoutesConfig;
 use crate::{HttpError, Request, View};
 
 /// The route and dispatcher name of `GET /metrics`.
@@ -55,18 +55,83 @@ pub(crate) fn describe() {
     });
 }
 
-/// Counts one answered request.
-pub(crate) fn record(
-    route: Option<&RouteInfo>,
-    method: &Method,
-    status: StatusCode,
-    started: Instant,
-) {
-    let route: SharedString = route.map_or(SharedString::const_str("(none)"), |info| {
-        info.name.clone().into()
-    });
-    // Static strings: no allocation for the method on every request.
-    let method = match *method {
+/// The request metrics of one route (or of the requests no route matched): the handles
+/// of its counter and histogram per method and status, registered on first use and kept,
+/// so answering a request builds no metric key and looks nothing up in the registry.
+pub(crate) struct RouteMetrics {
+    route: SharedString,
+    handles: RwLock<Vec<Handles>>,
+}
+
+/// The handles of one (method, status) pair.
+struct Handles {
+    method: &'static str,
+    status: u16,
+    requests: Counter,
+    duration: Histogram,
+}
+
+impl RouteMetrics {
+    /// The metrics of the route named `name`.
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            route: name.to_owned().into(),
+            handles: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The metrics of requests no route matched (404, 405, OPTIONS): route `(none)`.
+    pub(crate) fn unmatched() -> Self {
+        Self {
+            route: SharedString::const_str("(none)"),
+            handles: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Counts one answered request.
+    pub(crate) fn record(&self, method: &Method, status: StatusCode, started: Instant) {
+        let seconds = started.elapsed().as_secs_f64();
+        let method = method_label(method);
+        let status = status.as_u16();
+        let found = |handles: &[Handles]| {
+            handles
+                .iter()
+                .find(|h| h.status == status && h.method == method)
+                .map(|h| {
+                    h.requests.increment(1);
+                    h.duration.record(seconds);
+                })
+                .is_some()
+        };
+        // A poisoned lock only means a panic elsewhere while registering: the list is
+        // still whole (pushes are single steps), so keep using it.
+        if found(&self.handles.read().unwrap_or_else(PoisonError::into_inner)) {
+            return;
+        }
+        let mut handles = self.handles.write().unwrap_or_else(PoisonError::into_inner);
+        if found(&handles) {
+            return;
+        }
+        let labels = [
+            ("route", self.route.clone()),
+            ("method", SharedString::const_str(method)),
+            ("status", status.to_string().into()),
+        ];
+        let registered = Handles {
+            method,
+            status,
+            requests: metrics::counter!("http_server_requests_total", &labels),
+            duration: metrics::histogram!("http_server_request_duration_seconds", &labels),
+        };
+        registered.requests.increment(1);
+        registered.duration.record(seconds);
+        handles.push(registered);
+    }
+}
+
+/// The `method` label: the RFC 9110 method, or `OTHER` (never a client's free text).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
         Method::GET => "GET",
         Method::HEAD => "HEAD",
         Method::POST => "POST",
@@ -77,15 +142,7 @@ pub(crate) fn record(
         Method::CONNECT => "CONNECT",
         Method::TRACE => "TRACE",
         _ => "OTHER",
-    };
-    let labels = [
-        ("route", route),
-        ("method", SharedString::const_str(method)),
-        ("status", status.as_u16().to_string().into()),
-    ];
-    metrics::counter!("http_server_requests_total", &labels).increment(1);
-    metrics::histogram!("http_server_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    }
 }
 
 /// Adds the `/metrics` route unless the config names it already (moved or disabled).

@@ -138,6 +138,7 @@ pub(crate) fn compile_operations(
                 dispatcher: Some(dispatcher),
                 consumes: media_ranges(&op.name, &op.consumes)?,
                 produces: media_ranges(&op.name, &op.produces)?,
+                metrics: crate::metrics::RouteMetrics::new(&op.name),
             })
         })
         .collect()

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use super::config::{MethodSpec, RouteEntry, RouteSpec, RoutesConfig};
 use super::{CompiledRoute, Methods, Pattern, RouteInfo, Router};
 use crate::error::HttpError;
+use crate::metrics::RouteMetrics;
 use crate::middleware::{Dispatcher, Middleware, Resolver};
 use crate::negotiate::MediaRange;
 use crate::oas::{self, OpenApi};
@@ -120,12 +121,14 @@ impl RouterBuilder {
                 dispatcher: Some(dispatcher),
                 consumes: Vec::new(),
                 produces: Vec::new(),
+                metrics: RouteMetrics::new("openapi.json"),
             });
         }
         let has_middleware_routes = routes.iter().any(|r| r.dispatcher.is_none());
         Ok(Router {
             routes: routes.into(),
             has_middleware_routes,
+            unmatched: Arc::new(RouteMetrics::unmatched()),
         })
     }
 
@@ -162,6 +165,7 @@ impl RouterBuilder {
             dispatcher,
             consumes: media_ranges(name, &spec.consumes)?,
             produces: media_ranges(name, &spec.produces)?,
+            metrics: RouteMetrics::new(name),
         })
     }
 

@@ -71,6 +71,8 @@ pub(crate) struct CompiledRoute {
     pub(crate) dispatcher: Option<Arc<dyn Dispatcher>>,
     pub(crate) consumes: Vec<MediaRange>,
     pub(crate) produces: Vec<MediaRange>,
+    /// The route's request metrics.
+    pub(crate) metrics: crate::metrics::RouteMetrics,
 }
 
 /// The immutable route table. Cheap to clone.
@@ -78,6 +80,8 @@ pub(crate) struct CompiledRoute {
 pub struct Router {
     pub(crate) routes: Arc<[CompiledRoute]>,
     pub(crate) has_middleware_routes: bool,
+    /// The metrics of requests no route matched.
+    pub(crate) unmatched: Arc<crate::metrics::RouteMetrics>,
 }
 
 impl std::fmt::Debug for Router {

@@ -10,24 +10,50 @@
 //! [`Activity::idle_for`] resolves once nothing has been open for a while. Its two
 //! [`Stall`]s — a header block arriving, a write waiting for the client — resolve
 //! [`Stall::lasted`] once they have held for too long.
+//!
+//! The open count is an atomic and the end of the last request a timestamp: opening and
+//! closing a request wakes no task and arms no timer (they happen on every request);
+//! `idle_for` keeps one timer and reads them when it fires, re-checking every quarter of
+//! its limit while something is open, so it resolves between `idle` and `1.25 × idle`
+//! after the last request ended.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// What is open on one connection, and what is stalled on it.
 #[derive(Clone)]
 pub(crate) struct Activity {
-    open: Arc<watch::Sender<usize>>,
+    open: Arc<Open>,
     header_block: Stall,
     write: Stall,
+}
+
+/// The open count, and when it last fell to zero.
+struct Open {
+    count: AtomicUsize,
+    /// Nanoseconds from `base` to the end of the last request (0: none yet).
+    idle_since: AtomicU64,
+    base: Instant,
+}
+
+impl Open {
+    fn since_base(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 impl Activity {
     pub(crate) fn new() -> Self {
         Self {
-            open: Arc::new(watch::Sender::new(0)),
+            open: Arc::new(Open {
+                count: AtomicUsize::new(0),
+                idle_since: AtomicU64::new(0),
+                base: Instant::now(),
+            }),
             header_block: Stall::new(),
             write: Stall::new(),
         }
@@ -45,25 +71,30 @@ impl Activity {
 
     /// Counts a request as open until the guard is dropped.
     pub(crate) fn open(&self) -> OpenRequest {
-        self.open.send_modify(|n| *n += 1);
+        self.open.count.fetch_add(1, Ordering::AcqRel);
         OpenRequest {
             open: Arc::clone(&self.open),
         }
     }
 
     /// Resolves once no request has been open for `idle` without a break (counting from
-    /// now, or from the end of the last one).
+    /// now, or from the end of the last one), within a quarter of `idle` after that.
     pub(crate) async fn idle_for(&self, idle: Duration) {
-        let mut open = self.open.subscribe();
+        let start = self.open.since_base(Instant::now());
+        let recheck = (idle / 4).max(Duration::from_millis(1));
         loop {
-            while *open.borrow_and_update() > 0 {
-                // The sender lives as long as `self`: `changed` cannot fail here.
-                let _ = open.changed().await;
+            let busy = self.open.count.load(Ordering::Acquire) > 0;
+            // Read after the count: a request that ended in between moves this forward.
+            let since = self.open.idle_since.load(Ordering::Acquire).max(start);
+            if busy {
+                tokio::time::sleep(recheck).await;
+                continue;
             }
-            tokio::select! {
-                () = tokio::time::sleep(idle) => return,
-                _ = open.changed() => {}
+            let due = self.open.base + Duration::from_nanos(since) + idle;
+            if Instant::now() >= due {
+                return;
             }
+            tokio::time::sleep_until(due).await;
         }
     }
 }
@@ -71,12 +102,16 @@ impl Activity {
 /// One open request; dropped when its response body has been sent (or the exchange ended
 /// otherwise: a reset stream, a closed connection).
 pub(crate) struct OpenRequest {
-    open: Arc<watch::Sender<usize>>,
+    open: Arc<Open>,
 }
 
 impl Drop for OpenRequest {
     fn drop(&mut self) {
-        self.open.send_modify(|n| *n = n.saturating_sub(1));
+        // Stamp the end before the count can read zero, so `idle_for` never sees an idle
+        // connection with an old stamp.
+        let now = self.open.since_base(Instant::now());
+        self.open.idle_since.fetch_max(now, Ordering::AcqRel);
+        self.open.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
