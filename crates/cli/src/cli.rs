@@ -98,9 +98,13 @@ pub struct RunArgs {
 /// `superhero bench …`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Ping-pong on our HTTP stack against a bare hyper server, same load generator,
-    /// same runtime settings, on loopback; or any `--target URL`.
+    /// Ping-pong on our HTTP stack against a bare hyper server, each in its own process,
+    /// driven by wrk/h2load (or a built-in generator): requests/s and server CPU per
+    /// request, several rounds; or any `--target URL`.
     Http(crate::bench::http::HttpBenchArgs),
+    /// One server of `bench http` in its own process (used by `bench http`).
+    #[command(hide = true)]
+    Serve(crate::bench::servers::ServeArgs),
     /// Signed sessions against unsigned requests on a demo node, with wrk; and an
     /// unsigned route's p99 while 100 clients sign in.
     Auth(crate::bench::auth::AuthBenchArgs),

@@ -187,7 +187,7 @@ fn an_unknown_app_is_refused_with_the_known_names() {
 }
 
 #[test]
-fn bench_http_measures_both_servers_and_prints_the_ratio() {
+fn bench_http_measures_both_servers_in_their_own_processes_and_prints_the_ratios() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_superhero"))
         .args([
             "bench",
@@ -200,6 +200,9 @@ fn bench_http_measures_both_servers_and_prints_the_ratio() {
             "1",
             "--warmup-secs",
             "0",
+            "--rounds",
+            "1",
+            "--builtin",
         ])
         .output()
         .expect("run bench");
@@ -209,17 +212,26 @@ fn bench_http_measures_both_servers_and_prints_the_ratio() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("http1")).collect();
-    assert_eq!(rows.len(), 3, "{stdout}");
+    // One measured row per server: round · server, req/s, p50, p99, errors, CPU µs/req.
     for server in ["ping-pong", "baseline"] {
-        let row = rows.iter().find(|r| r.contains(server)).expect(server);
-        let rate: f64 = row
-            .split_whitespace()
-            .nth(2)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        assert!(rate > 0.0, "{server} answered: {row}");
-        assert!(row.trim_end().ends_with(" 0"), "no errors: {row}");
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("1 · {server}")))
+            .unwrap_or_else(|| panic!("no row for {server}: {stdout}"));
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        let number = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        assert!(number(3) > Some(0.0), "{server} answered: {row}");
+        assert_eq!(number(8), Some(0.0), "no errors: {row}");
+        assert!(
+            number(9) > Some(0.0),
+            "the server process's CPU time per request is read: {row}"
+        );
     }
-    assert!(rows.iter().any(|r| r.contains("ratio")), "{stdout}");
+    // The summary: a median row per server and the ratios.
+    let summary: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("http1") && !l.contains('—'))
+        .collect();
+    assert_eq!(summary.len(), 3, "{stdout}");
+    assert!(summary[2].contains("ratio"), "{stdout}");
 }

@@ -1,14 +1,18 @@
 //! `superhero bench http`: ping-pong on our stack against a bare hyper server.
 //!
-//! In one run it starts both servers on loopback, each on its own multi-threaded
-//! runtime with the same settings, and drives each in turn with the same load
-//! generator ([`super::load`]) for every variant (HTTP/1.1, h2c, HTTPS). It prints
-//! requests/s, p50 and p99 for each, and the ratio ours/baseline. With `--target
-//! URL` it drives that URL instead, so other servers can be measured with the same
-//! generator.
+//! Each server runs in its own process (`superhero bench serve`, same runtime settings:
+//! one worker thread per CPU), started once per variant and measured in alternating
+//! order for several rounds. The load comes from `wrk` (HTTP/1.1 and HTTPS) and `h2load`
+//! (h2c, several streams per connection) when they are installed, else from the built-in
+//! generator ([`super::load`]); either way the server's CPU time per request is read from
+//! `/proc/<pid>/stat`, so the figure does not depend on the load generator's share of the
+//! two cores. It prints every round, then medians with their range and the ratios
+//! ours / baseline. With `--target URL` it drives that URL instead with the built-in
+//! generator, so other servers can be measured with it.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +21,10 @@ use rustls::pki_types::ServerName;
 use superhero_core::logging::{self, LogConfig};
 use superhero_http::tls::DevCertificate;
 
+use super::h2load;
 use super::load::{self, Plan, Report, Target, Transport};
-use super::servers::{self, Server};
+use super::servers::Kind;
+use super::wrk::{self, Run, Server, free_addr, summary};
 use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
 
@@ -28,19 +34,27 @@ pub struct HttpBenchArgs {
     /// Variants to measure (repeat the flag); default: all three.
     #[arg(long = "protocol", value_enum)]
     pub protocols: Vec<Variant>,
-    /// Concurrent connections, one request in flight on each.
+    /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
-    /// Measured seconds per server and variant.
+    /// Requests in flight on each h2c connection (h2load only; the built-in generator
+    /// and wrk keep one).
+    #[arg(long, default_value_t = 10)]
+    pub streams: usize,
+    /// Measured seconds per server, variant and round.
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
     /// Unmeasured warm-up seconds before each measurement.
     #[arg(long, default_value_t = 2)]
     pub warmup_secs: u64,
-    /// Worker threads of each server's runtime (default: one per CPU).
+    /// Rounds; each measures both servers, in alternating order.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Use the built-in load generator even when wrk and h2load are installed.
     #[arg(long)]
-    pub server_threads: Option<usize>,
-    /// Drive this URL (http:// or https://) instead of the built-in servers.
+    pub builtin: bool,
+    /// Drive this URL (http:// or https://) with the built-in generator instead of the
+    /// built-in servers.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// PEM file of the CA that signed an https `--target`.
@@ -65,6 +79,24 @@ impl Variant {
             Variant::Http1 => "http1",
             Variant::H2c => "h2c",
             Variant::Https => "https",
+        }
+    }
+}
+
+/// What drives one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Generator {
+    Wrk,
+    H2load,
+    Builtin,
+}
+
+impl Generator {
+    fn name(self) -> &'static str {
+        match self {
+            Generator::Wrk => "wrk",
+            Generator::H2load => "h2load",
+            Generator::Builtin => "built-in",
         }
     }
 }
@@ -96,64 +128,176 @@ pub async fn execute(global: &GlobalArgs, args: HttpBenchArgs) -> CliResult {
     }
 }
 
-async fn side_by_side(args: &HttpBenchArgs, variants: &[Variant], plan: Plan) -> CliResult {
-    let threads = args
-        .server_threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("bench-server")
-        .enable_all()
-        .build()
-        .map_err(|e| bench(format!("server runtime: {e}")))?;
-    println!("server runtime: {threads} worker threads (both servers)");
-    header();
+/// One server's measurements of one variant, a [`Run`] per round.
+struct Series {
+    server: Server,
+    runs: Vec<Run>,
+}
 
-    let certificate = DevCertificate::generate(&["localhost"]).map_err(|e| bench(e.to_string()))?;
+async fn side_by_side(args: &HttpBenchArgs, variants: &[Variant], plan: Plan) -> CliResult {
+    let (wrk_installed, h2load_installed) = (
+        !args.builtin && wrk::installed(),
+        !args.builtin && h2load::installed(),
+    );
     let dir = tempfile::tempdir().map_err(|e| bench(e.to_string()))?;
+    let certificate = DevCertificate::generate(&["localhost"]).map_err(|e| bench(e.to_string()))?;
     let files = certificate
         .write_pem(dir.path())
         .map_err(|e| bench(e.to_string()))?;
     let client_tls = certificate
         .client_config(&[b"http/1.1"])
         .map_err(|e| bench(e.to_string()))?;
-    let server_tls = certificate
-        .server_config()
-        .map_err(|e| bench(e.to_string()))?;
-
+    println!(
+        "each server in its own process (one runtime worker per CPU); {} rounds, alternating order; CPU per request from /proc",
+        args.rounds.max(1)
+    );
+    let mut summaries = Vec::new();
     for &variant in variants {
-        let tls = variant == Variant::Https;
-        let ours = servers::start_ping_pong(
-            &runtime,
-            tls.then_some((files.cert.as_path(), files.key.as_path())),
-        )
-        .await
-        .map_err(bench)?;
-        let ours_report = measure(variant, ours, &client_tls, plan).await?;
-        row(variant.name(), "ping-pong", &ours_report);
-
-        let baseline = servers::start_baseline(&runtime, tls.then(|| server_tls.clone()))
-            .await
-            .map_err(bench)?;
-        let baseline_report = measure(variant, baseline, &client_tls, plan).await?;
-        row(variant.name(), "baseline", &baseline_report);
+        let generator = match variant {
+            Variant::H2c if h2load_installed => Generator::H2load,
+            Variant::Http1 | Variant::Https if wrk_installed => Generator::Wrk,
+            _ => Generator::Builtin,
+        };
+        let in_flight = if generator == Generator::H2load {
+            format!(
+                "{} connections × {} streams",
+                plan.connections,
+                args.streams.max(1)
+            )
+        } else {
+            format!("{} connections × 1 request", plan.connections)
+        };
+        println!("\n{} — {}, {in_flight}", variant.name(), generator.name());
+        header();
+        let tls = (variant == Variant::Https).then_some((&files.cert, &files.key));
+        let mut ours = Series {
+            server: serve(Kind::PingPong, tls)?,
+            runs: Vec::new(),
+        };
+        let mut baseline = Series {
+            server: serve(Kind::Baseline, tls)?,
+            runs: Vec::new(),
+        };
+        for round in 0..args.rounds.max(1) {
+            let order = if round % 2 == 0 {
+                [(&mut ours, "ping-pong"), (&mut baseline, "baseline")]
+            } else {
+                [(&mut baseline, "baseline"), (&mut ours, "ping-pong")]
+            };
+            for (series, name) in order {
+                let run = measure(
+                    variant,
+                    generator,
+                    &series.server,
+                    &client_tls,
+                    plan,
+                    args.streams,
+                )
+                .await?;
+                row(&format!("{} · {}", round + 1, name), &run, generator);
+                series.runs.push(run);
+            }
+        }
+        ours.server.stop();
+        baseline.server.stop();
+        summaries.push((variant, generator, ours.runs, baseline.runs));
+    }
+    println!("\nmedians (min – max) of the rounds");
+    println!(
+        "{:<7} {:<9} {:<10} {:>30} {:>24} {:>24} {:>24}",
+        "variant", "load", "server", "req/s", "p50 (h2load: mean)", "p99", "CPU µs / request"
+    );
+    for (variant, generator, ours, baseline) in &summaries {
+        for (name, runs) in [("ping-pong", ours), ("baseline", baseline)] {
+            let of = |f: fn(&Run) -> f64| runs.iter().map(f).collect::<Vec<_>>();
+            println!(
+                "{:<7} {:<9} {:<10} {:>30} {:>24} {:>24} {:>24}",
+                variant.name(),
+                generator.name(),
+                name,
+                summary(&of(|r| r.rate), 0),
+                summary(&of(|r| r.p50.as_secs_f64() * 1e3), 2),
+                if *generator == Generator::H2load {
+                    "-".into()
+                } else {
+                    summary(&of(|r| r.p99.as_secs_f64() * 1e3), 2)
+                },
+                summary(&of(|r| r.cpu_us), 2),
+            );
+        }
+        let ratio = |f: fn(&Run) -> f64| {
+            ours.iter()
+                .zip(baseline)
+                .map(|(o, b)| f(o) / f(b).max(f64::MIN_POSITIVE))
+                .collect::<Vec<_>>()
+        };
         println!(
-            "{:<7} {:<10} {:>10.2}",
+            "{:<7} {:<9} {:<10} {:>30} {:>24} {:>24} {:>24}",
             variant.name(),
+            generator.name(),
             "ratio",
-            ours_report.rate() / baseline_report.rate().max(f64::MIN_POSITIVE)
+            summary(&ratio(|r| r.rate), 2),
+            "",
+            "",
+            summary(&ratio(|r| r.cpu_us), 2),
         );
     }
-    runtime.shutdown_background();
     Ok(())
 }
 
+/// Starts `superhero bench serve --server kind` in its own process.
+fn serve(kind: Kind, tls: Option<(&PathBuf, &PathBuf)>) -> CliResult<Server> {
+    let addr = free_addr()?;
+    let program = std::env::current_exe().map_err(|e| bench(e.to_string()))?;
+    let mut command = Command::new(program);
+    command.args(["bench", "serve", "--listen", &addr.to_string(), "--server"]);
+    command.arg(match kind {
+        Kind::PingPong => "ping-pong",
+        Kind::Baseline => "baseline",
+    });
+    if let Some((cert, key)) = tls {
+        command
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key);
+    }
+    let what = match kind {
+        Kind::PingPong => "the ping-pong node",
+        Kind::Baseline => "the baseline server",
+    };
+    Server::spawn(command, addr, what)
+}
+
+/// Warms `server` up, then measures it for `plan.duration` with `generator`.
 async fn measure(
     variant: Variant,
-    (server, addr): (Server, SocketAddr),
+    generator: Generator,
+    server: &Server,
     client_tls: &Arc<rustls::ClientConfig>,
     plan: Plan,
-) -> CliResult<Report> {
+    streams: usize,
+) -> CliResult<Run> {
+    let scheme = if variant == Variant::Https {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://localhost:{}/ping", server.addr.port());
+    let streams = streams.max(1);
+    let connections = plan.connections;
+    let run_external = |length: Duration| -> CliResult<Run> {
+        match generator {
+            Generator::Wrk => wrk::wrk(server, &url, connections, length, None),
+            _ => h2load::h2load(server, &url, connections, streams, length),
+        }
+    };
+    if generator != Generator::Builtin {
+        if !plan.warmup.is_zero() {
+            run_external(plan.warmup)?;
+        }
+        return run_external(plan.duration);
+    }
     let transport = match variant {
         Variant::Http1 => Transport::Http1,
         Variant::H2c => Transport::H2c,
@@ -163,14 +307,38 @@ async fn measure(
         },
     };
     let target = Target::get(
-        addr,
-        format!("localhost:{}", addr.port()),
+        server.addr,
+        format!("localhost:{}", server.addr.port()),
         "/ping".into(),
         transport,
     );
-    let report = load::drive(&target, plan).await;
-    server.stop().await;
-    report.map_err(bench)
+    if !plan.warmup.is_zero() {
+        let warmup = Plan {
+            warmup: Duration::ZERO,
+            duration: plan.warmup,
+            ..plan
+        };
+        load::drive(&target, warmup).await.map_err(bench)?;
+    }
+    let cpu_before = server.cpu()?;
+    let report = load::drive(
+        &target,
+        Plan {
+            warmup: Duration::ZERO,
+            ..plan
+        },
+    )
+    .await
+    .map_err(bench)?;
+    let cpu = server.cpu()? - cpu_before;
+    Ok(Run {
+        rate: report.rate(),
+        p50: report.quantile(0.5),
+        p99: report.quantile(0.99),
+        refused: report.errors,
+        cpu_us: cpu.as_secs_f64() * 1e6 / (report.requests as f64).max(1.0),
+        statuses: None,
+    })
 }
 
 async fn external(url: &str, args: &HttpBenchArgs, variants: &[Variant], plan: Plan) -> CliResult {
@@ -213,11 +381,14 @@ async fn external(url: &str, args: &HttpBenchArgs, variants: &[Variant], plan: P
         )],
         other => return Err(bench(format!("unsupported scheme {other}"))),
     };
-    header();
+    println!(
+        "{:<7} {:>10} {:>10} {:>10} {:>8}",
+        "variant", "req/s", "p50", "p99", "errors"
+    );
     for (name, transport) in transports {
         let target = Target::get(addr, authority.to_owned(), path.to_owned(), transport);
         let report = load::drive(&target, plan).await.map_err(bench)?;
-        row(name, "target", &report);
+        target_row(name, &report);
     }
     Ok(())
 }
@@ -245,16 +416,32 @@ fn external_tls(ca: Option<&PathBuf>) -> CliResult<Arc<rustls::ClientConfig>> {
 
 fn header() {
     println!(
-        "{:<7} {:<10} {:>10} {:>10} {:>10} {:>8}",
-        "variant", "server", "req/s", "p50", "p99", "errors"
+        "{:<14} {:>10} {:>10} {:>10} {:>8} {:>12}",
+        "round · server", "req/s", "p50", "p99", "errors", "CPU µs/req"
     );
 }
 
-fn row(variant: &str, server: &str, report: &Report) {
+fn row(name: &str, run: &Run, generator: Generator) {
     println!(
-        "{:<7} {:<10} {:>10.0} {:>10} {:>10} {:>8}",
+        "{:<14} {:>10.0} {:>10} {:>10} {:>8} {:>12.2}",
+        name,
+        run.rate,
+        format_duration(run.p50),
+        if generator == Generator::H2load {
+            "-".into()
+        } else {
+            format_duration(run.p99)
+        },
+        run.refused,
+        run.cpu_us
+    );
+}
+
+/// One report of the built-in generator against `--target`.
+fn target_row(variant: &str, report: &Report) {
+    println!(
+        "{:<7} {:>10.0} {:>10} {:>10} {:>8}",
         variant,
-        server,
         report.rate(),
         format_duration(report.quantile(0.5)),
         format_duration(report.quantile(0.99)),

@@ -1,13 +1,15 @@
-//! `superhero bench`: side-by-side benchmarks with a built-in load generator.
+//! `superhero bench`: side-by-side benchmarks, servers in their own processes where the
+//! figure is the server's cost, driven by `wrk`/`h2load` or a built-in load generator.
 
 pub mod auth;
 pub mod eventflow;
 pub mod eventlog_stream;
+mod h2load;
 pub mod http;
 mod load;
 pub mod message_board;
 pub mod replay;
-mod servers;
+pub mod servers;
 mod wrk;
 
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, …), in KiB; `None` when the

@@ -287,7 +287,19 @@ pub async fn sign_up(
     ))
 }
 
-/// The demo node under test, in its own process.
+/// A free loopback address (the port the OS picked, released for a server to bind).
+pub fn free_addr() -> CliResult<SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| CliError::Bench(format!("picking a free port: {e}")))
+}
+
+/// Whether `wrk` can be run.
+pub fn installed() -> bool {
+    Command::new("wrk").arg("-v").output().is_ok()
+}
+
+/// A server under test, in its own process.
 pub struct Server {
     /// Its HTTP address.
     pub addr: SocketAddr,
@@ -298,13 +310,9 @@ impl Server {
     /// Starts `superhero demo` with the config file `config` and, when given, `--data
     /// data`, in the folder `cwd`; returns once it listens.
     pub fn start(cwd: &Path, config: &Path, data: Option<&Path>) -> CliResult<Server> {
-        let bench = |e: String| CliError::Bench(format!("starting the demo node: {e}"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| bench(e.to_string()))?
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let program = std::env::current_exe().map_err(|e| bench(e.to_string()))?;
+        let addr = free_addr()?;
+        let program = std::env::current_exe()
+            .map_err(|e| CliError::Bench(format!("starting the demo node: {e}")))?;
         let mut command = Command::new(program);
         command.current_dir(cwd).arg("--config").arg(config).args([
             "demo",
@@ -314,6 +322,13 @@ impl Server {
         if let Some(data) = data {
             command.arg("--data").arg(data);
         }
+        Server::spawn(command, addr, "the demo node")
+    }
+
+    /// Spawns `command` (stdin and stdout to /dev/null, stderr inherited), a server that
+    /// will listen on `addr`; returns once it accepts connections (within 60 s).
+    pub fn spawn(mut command: Command, addr: SocketAddr, what: &str) -> CliResult<Server> {
+        let bench = |e: String| CliError::Bench(format!("starting {what}: {e}"));
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())

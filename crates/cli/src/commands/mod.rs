@@ -30,6 +30,7 @@ pub async fn execute(cli: Cli) -> CliResult {
         Command::Bench(BenchCommand::Http(args)) => {
             crate::bench::http::execute(&cli.global, args).await
         }
+        Command::Bench(BenchCommand::Serve(args)) => crate::bench::servers::serve(args).await,
         Command::Bench(BenchCommand::Auth(args)) => {
             crate::bench::auth::execute(&cli.global, args).await
         }
