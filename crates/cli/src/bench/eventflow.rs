@@ -20,6 +20,12 @@ pub struct EventflowBenchArgs {
     /// Concurrent publish calls of the throughput phase.
     #[arg(long, default_value_t = 256)]
     pub concurrency: usize,
+    /// Events of the one-caller (C = 1) throughput phase.
+    #[arg(long, default_value_t = 2_000)]
+    pub single_events: usize,
+    /// Seconds of the database's single-commit limit measurement (0: skip it).
+    #[arg(long, default_value_t = 3)]
+    pub limit_secs: u64,
     /// Offered rate of the latency phase, events per second.
     #[arg(long, default_value_t = 1_000)]
     pub rate: u32,
@@ -37,6 +43,8 @@ pub async fn execute(global: &GlobalArgs, args: EventflowBenchArgs) -> CliResult
         store_url: args.store,
         events: args.events.max(1),
         concurrency: args.concurrency.max(1),
+        single_events: args.single_events,
+        limit_secs: args.limit_secs,
         rate: args.rate.max(1),
         latency_secs: args.latency_secs,
         ..BenchOptions::default()

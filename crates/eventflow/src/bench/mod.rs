@@ -2,13 +2,19 @@
 //! publishing spoke and two competing consuming spokes, each with its own connection pool
 //! (as separate processes would have).
 //!
-//! 1. **Throughput**: `events` publishes from `concurrency` concurrent callers; the
-//!    publish rate (commits per second) and the end-to-end rate (first publish to last
-//!    handled).
+//! 0. **The database alone** ([`limit`]): the durability setting in force, and the
+//!    single-commit limit (one connection, one-row transactions back to back) for
+//!    `limit_secs`, so the figures below can be read as a fraction of the physical limit.
+//! 1. **Throughput**: `events` publishes from `concurrency` concurrent callers, then
+//!    `single_events` from one caller (C = 1); the publish rate (commits per second), the
+//!    end-to-end rate (first publish to last handled) and this process's CPU time per
+//!    event (hub, spokes and publishing callers all run in it).
 //! 2. **Latency**: publishes at a fixed offered rate for `latency_secs`; p50/p99 of
 //!    publish call → handler start.
 //! 3. **Exactly once**: every handler invocation is counted: lost = published but never
 //!    handled, duplicated = handled more than once.
+
+mod limit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,6 +43,10 @@ pub struct BenchOptions {
     pub events: usize,
     /// Concurrent publish calls in the throughput phase.
     pub concurrency: usize,
+    /// Events of the one-caller (C = 1) throughput phase.
+    pub single_events: usize,
+    /// Length of the single-commit limit measurement, seconds (0: skip it).
+    pub limit_secs: u64,
     /// Offered rate of the latency phase, events per second.
     pub rate: u32,
     /// Length of the latency phase, seconds.
@@ -51,6 +61,8 @@ impl Default for BenchOptions {
             store_url: None,
             events: 20_000,
             concurrency: 256,
+            single_events: 2_000,
+            limit_secs: 3,
             rate: 1_000,
             latency_secs: 5,
             timeout: Duration::from_secs(300),
@@ -63,12 +75,15 @@ impl Default for BenchOptions {
 pub struct BenchReport {
     /// The backend.
     pub backend: Backend,
-    /// Events published in the throughput phase.
-    pub events: usize,
-    /// Commits per second seen by the publisher.
-    pub publish_rate: f64,
-    /// Events handled per second, first publish to last handled.
-    pub end_to_end_rate: f64,
+    /// The durability settings in force, as the database reports them.
+    pub durability: String,
+    /// Commits per second of one connection inserting one row per transaction (`None`:
+    /// not measured).
+    pub commit_limit: Option<f64>,
+    /// The throughput phase with `concurrency` callers.
+    pub concurrent: Throughput,
+    /// The throughput phase with one caller.
+    pub single: Throughput,
     /// The offered rate of the latency phase.
     pub offered_rate: u32,
     /// Events of the latency phase.
@@ -96,17 +111,35 @@ impl std::fmt::Display for BenchReport {
             "eventflow benchmark on {}: 1 hub (TLS, loopback), 1 publishing spoke, 2 competing consuming spokes",
             self.backend.name()
         )?;
-        writeln!(f, "  throughput: {} events", self.events)?;
-        writeln!(
-            f,
-            "    publish rate      {:>10.0} events/s",
-            self.publish_rate
-        )?;
-        writeln!(
-            f,
-            "    end to end        {:>10.0} events/s",
-            self.end_to_end_rate
-        )?;
+        writeln!(f, "  durability: {}", self.durability)?;
+        if let Some(limit) = self.commit_limit {
+            writeln!(
+                f,
+                "  single-commit limit (1 connection, 1-row transactions) {limit:>10.0} commits/s"
+            )?;
+        }
+        for phase in [&self.concurrent, &self.single] {
+            writeln!(
+                f,
+                "  throughput, C = {}: {} events",
+                phase.concurrency, phase.events
+            )?;
+            writeln!(
+                f,
+                "    publish rate      {:>10.0} events/s",
+                phase.publish_rate
+            )?;
+            writeln!(
+                f,
+                "    end to end        {:>10.0} events/s",
+                phase.end_to_end_rate
+            )?;
+            writeln!(
+                f,
+                "    CPU per event     {:>10.1} µs (this process: hub, spokes, publishers)",
+                phase.cpu_us_per_event
+            )?;
+        }
         writeln!(
             f,
             "  latency at {} events/s offered ({} events), publish → handled:",
@@ -123,6 +156,22 @@ impl std::fmt::Display for BenchReport {
             self.lost, self.duplicated
         )
     }
+}
+
+/// The figures of one throughput phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Throughput {
+    /// Concurrent publish calls.
+    pub concurrency: usize,
+    /// Events published.
+    pub events: usize,
+    /// Commits per second seen by the publisher.
+    pub publish_rate: f64,
+    /// Events handled per second, first publish to last handled.
+    pub end_to_end_rate: f64,
+    /// This process's CPU time (user + system) per event, microseconds: the hub, the
+    /// spokes and the publishing callers (not the database server).
+    pub cpu_us_per_event: f64,
 }
 
 /// Handler invocations: event id → count, and latencies of probe events.
@@ -192,37 +241,44 @@ async fn run_on(config: &StoreConfig, options: &BenchOptions) -> Result<BenchRep
         }
         consumers.push(spoke);
     }
-    let store = open().await?;
-    let publisher = Spoke::start(store.clone(), SpokeConfig::default(), authority(store)?).await?;
+    let store = Arc::new(SqlStore::open(config).await?);
+    let publisher_store: Arc<dyn EventStore> = store.clone();
+    let publisher = Spoke::start(
+        publisher_store.clone(),
+        SpokeConfig::default(),
+        authority(publisher_store)?,
+    )
+    .await?;
     for spoke in consumers.iter().chain([&publisher]) {
         wait_connected(spoke).await?;
     }
 
-    // 1. Throughput.
-    let started = Instant::now();
-    let per_task = options.events.div_ceil(options.concurrency.max(1));
-    let mut tasks = tokio::task::JoinSet::new();
-    for task in 0..options.concurrency.max(1) {
-        let publisher = publisher.clone();
-        let count = per_task.min(options.events.saturating_sub(task * per_task));
-        tasks.spawn(async move {
-            let mut ids = Vec::with_capacity(count);
-            for i in 0..count {
-                let event = NewEvent::new("bench", format!("t{task}-{i}"), "tick");
-                ids.push(publisher.publish(event).await?.id);
-            }
-            Ok::<_, Error>(ids)
-        });
-    }
-    let mut published: Vec<Uuid> = Vec::with_capacity(options.events);
-    while let Some(joined) = tasks.join_next().await {
-        let ids =
-            joined.map_err(|e| Error::invalid(format!("a publishing task failed: {e}")))??;
-        published.extend(ids);
-    }
-    let publish_elapsed = started.elapsed();
-    wait_handled(&tally, published.len(), options.timeout).await;
-    let end_to_end = started.elapsed();
+    // 0. The database alone.
+    let durability = limit::durability(&store).await?;
+    let commit_limit = if options.limit_secs > 0 {
+        Some(limit::single_commit_rate(&store, Duration::from_secs(options.limit_secs)).await?)
+    } else {
+        None
+    };
+
+    // 1. Throughput, with many callers and with one.
+    let mut published: Vec<Uuid> = Vec::with_capacity(options.events + options.single_events);
+    let concurrent = throughput(
+        &publisher,
+        &tally,
+        (options.events, options.concurrency.max(1), "t"),
+        options.timeout,
+        &mut published,
+    )
+    .await?;
+    let single = throughput(
+        &publisher,
+        &tally,
+        (options.single_events, 1, "s"),
+        options.timeout,
+        &mut published,
+    )
+    .await?;
 
     // 2. Latency at a fixed offered rate.
     let probes = usize::try_from(u64::from(options.rate) * options.latency_secs).unwrap_or(0);
@@ -270,9 +326,10 @@ async fn run_on(config: &StoreConfig, options: &BenchOptions) -> Result<BenchRep
     hub.shutdown().await;
     Ok(BenchReport {
         backend,
-        events: options.events,
-        publish_rate: rate(options.events, publish_elapsed),
-        end_to_end_rate: rate(options.events, end_to_end),
+        durability,
+        commit_limit,
+        concurrent,
+        single,
         offered_rate: options.rate,
         latency_events: probes,
         p50_ms: percentile_ms(&latencies, 0.50),
@@ -282,6 +339,56 @@ async fn run_on(config: &StoreConfig, options: &BenchOptions) -> Result<BenchRep
         max_ms: percentile_ms(&latencies, 1.0),
         lost,
         duplicated,
+    })
+}
+
+/// Publishes `events` events from `concurrency` callers (pids `{prefix}{task}-{i}`), waits
+/// until each is handled, and appends their ids to `published`.
+async fn throughput(
+    publisher: &Spoke,
+    tally: &Mutex<Tally>,
+    (events, concurrency, prefix): (usize, usize, &'static str),
+    timeout: Duration,
+    published: &mut Vec<Uuid>,
+) -> Result<Throughput> {
+    let before = tally
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .handled
+        .len();
+    let cpu_before = limit::process_cpu();
+    let started = Instant::now();
+    let per_task = events.div_ceil(concurrency);
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..concurrency {
+        let publisher = publisher.clone();
+        let count = per_task.min(events.saturating_sub(task * per_task));
+        tasks.spawn(async move {
+            let mut ids = Vec::with_capacity(count);
+            for i in 0..count {
+                let event = NewEvent::new("bench", format!("{prefix}{task}-{i}"), "tick");
+                ids.push(publisher.publish(event).await?.id);
+            }
+            Ok::<_, Error>(ids)
+        });
+    }
+    let mut count = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let ids =
+            joined.map_err(|e| Error::invalid(format!("a publishing task failed: {e}")))??;
+        count += ids.len();
+        published.extend(ids);
+    }
+    let publish_elapsed = started.elapsed();
+    wait_handled(tally, before + count, timeout).await;
+    let end_to_end = started.elapsed();
+    let cpu = limit::process_cpu().saturating_sub(cpu_before);
+    Ok(Throughput {
+        concurrency,
+        events: count,
+        publish_rate: rate(count, publish_elapsed),
+        end_to_end_rate: rate(count, end_to_end),
+        cpu_us_per_event: cpu.as_secs_f64() * 1e6 / (count as f64).max(1.0),
     })
 }
 
