@@ -102,6 +102,13 @@ pub enum BenchCommand {
     /// driven by wrk/h2load (or a built-in generator): requests/s and server CPU per
     /// request, several rounds; or any `--target URL`.
     Http(crate::bench::http::HttpBenchArgs),
+    /// Eventflow under constant load while hubs and consumers are killed and the
+    /// database is stopped (a private PostgreSQL server), then a check that every
+    /// acknowledged event was handled exactly once or parked.
+    Soak(crate::bench::soak::SoakArgs),
+    /// One consuming spoke of `bench soak` in its own process (used by `bench soak`).
+    #[command(hide = true)]
+    SoakConsumer(crate::bench::soak::consumer::SoakConsumerArgs),
     /// One server of `bench http` in its own process (used by `bench http`).
     #[command(hide = true)]
     Serve(crate::bench::servers::ServeArgs),

@@ -10,6 +10,7 @@ mod load;
 pub mod message_board;
 pub mod replay;
 pub mod servers;
+pub mod soak;
 mod wrk;
 
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, …), in KiB; `None` when the

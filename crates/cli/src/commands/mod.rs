@@ -31,6 +31,12 @@ pub async fn execute(cli: Cli) -> CliResult {
             crate::bench::http::execute(&cli.global, args).await
         }
         Command::Bench(BenchCommand::Serve(args)) => crate::bench::servers::serve(args).await,
+        Command::Bench(BenchCommand::Soak(args)) => {
+            crate::bench::soak::execute(&cli.global, args).await
+        }
+        Command::Bench(BenchCommand::SoakConsumer(args)) => {
+            crate::bench::soak::consumer::execute(&cli.global, args).await
+        }
         Command::Bench(BenchCommand::Auth(args)) => {
             crate::bench::auth::execute(&cli.global, args).await
         }

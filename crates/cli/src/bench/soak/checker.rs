@@ -1,0 +1,378 @@
+//! The soak's verdict, from what the driver saw acknowledged, what the handlers recorded,
+//! what the store parked, and which faults the driver injected when.
+//!
+//! - **lost**: an acknowledged publish or schedule with no handler record and not parked;
+//! - **doubled**: an event handled again where no fault explains it. A consumer that is
+//!   killed between its handler's record and the settlement of the delivery, or whose
+//!   settlement meets a stopped database, leaves the event to be delivered again when the
+//!   lease lapses (eventflow's at-least-once window across crashes, documented on
+//!   `Spoke::consume`): a second record is explained when the process that wrote the
+//!   earlier one was killed after writing it, or when the database was stopped around it;
+//!   any other second record is a doubled event;
+//! - **early**: a scheduled event handled before its due time.
+//!
+//! Everything else is counted for the report: redeliveries explained by faults, parked
+//! events with their reasons, latencies, and how long after each fault new events flowed
+//! again.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+/// A scheduled event handled this much before its due time is early (clocks are the same
+/// machine's; the store stamps due times in milliseconds).
+const EARLY_TOLERANCE_MS: u64 = 100;
+
+/// A database stop explains a second handling when it began at most this long after the
+/// first one was recorded (the settlement follows the record within milliseconds, but
+/// may be retried while the pool reconnects).
+const SETTLE_WINDOW_MS: u64 = 5_000;
+
+/// What the driver had acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acked {
+    /// The event id.
+    pub id: Uuid,
+    /// Publish or schedule.
+    pub kind: Kind,
+    /// Unix ms just before the call (a publish) or the due time (a schedule).
+    pub due_ms: u64,
+}
+
+/// How an event entered the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `Spoke::publish`.
+    Publish,
+    /// `Spoke::schedule`.
+    Schedule,
+}
+
+/// One handler record: a consumer process handled the event (its handler returned `Ok`
+/// right after writing this).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// The event id.
+    pub id: Uuid,
+    /// Unix ms of the record.
+    pub at_ms: u64,
+    /// The process that handled it.
+    pub pid: u32,
+}
+
+/// A fault the driver injected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// What was done.
+    pub kind: FaultKind,
+    /// Which member (`hub-1`, `consumer-2`, `database`).
+    pub target: String,
+    /// The killed process (kills only).
+    pub pid: Option<u32>,
+    /// Unix ms the fault began.
+    pub from_ms: u64,
+    /// Unix ms it was undone (the process restarted, the database started again).
+    pub to_ms: u64,
+}
+
+/// The kinds of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    /// SIGKILL of a hub, then a restart.
+    KillHub,
+    /// SIGKILL of a consuming spoke, then a restart.
+    KillConsumer,
+    /// The database server stopped (immediate shutdown), then started again.
+    StopDatabase,
+}
+
+impl FaultKind {
+    /// The report's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::KillHub => "hub killed",
+            FaultKind::KillConsumer => "consumer killed",
+            FaultKind::StopDatabase => "database stopped",
+        }
+    }
+}
+
+/// Everything the checker reads.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Acknowledged publishes and schedules.
+    pub acked: Vec<Acked>,
+    /// Handler records of every consumer process.
+    pub handled: Vec<Handled>,
+    /// Parked events of the soak's domain, with the last error.
+    pub parked: Vec<(Uuid, String)>,
+    /// Injected faults.
+    pub faults: Vec<Fault>,
+}
+
+/// The checker's findings.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// Acknowledged, never handled, not parked.
+    pub lost: Vec<Uuid>,
+    /// Handled again with no fault to explain it: (id, handler records).
+    pub doubled: Vec<(Uuid, usize)>,
+    /// Scheduled events handled before their due time.
+    pub early: Vec<Uuid>,
+    /// Extra handlings that a fault explains.
+    pub redelivered: usize,
+    /// Acknowledged events that were parked (each with its reason).
+    pub parked: Vec<(Uuid, String)>,
+    /// Events handled that the driver never saw acknowledged (their publish call failed
+    /// after the commit, e.g. the database stopped before the answer).
+    pub unacknowledged_handled: usize,
+    /// Publish → first handling of acknowledged publishes, ms, sorted.
+    pub publish_latency_ms: Vec<u64>,
+    /// Due time → first handling of scheduled events, ms, sorted.
+    pub schedule_lateness_ms: Vec<u64>,
+    /// Per fault: ms from its start until an event published after it was handled.
+    pub recovery_ms: Vec<(FaultKind, Option<u64>)>,
+}
+
+impl Verdict {
+    /// No lost, doubled or early event.
+    pub fn passed(&self) -> bool {
+        self.lost.is_empty() && self.doubled.is_empty() && self.early.is_empty()
+    }
+}
+
+/// Checks `ledger`.
+pub fn check(ledger: &Ledger) -> Verdict {
+    let mut by_id: HashMap<Uuid, Vec<&Handled>> = HashMap::new();
+    for record in &ledger.handled {
+        by_id.entry(record.id).or_default().push(record);
+    }
+    for records in by_id.values_mut() {
+        records.sort_by_key(|r| r.at_ms);
+    }
+    let parked: HashMap<Uuid, &String> = ledger.parked.iter().map(|(id, e)| (*id, e)).collect();
+    let acked: HashSet<Uuid> = ledger.acked.iter().map(|a| a.id).collect();
+    let mut verdict = Verdict {
+        unacknowledged_handled: by_id.keys().filter(|id| !acked.contains(id)).count(),
+        ..Verdict::default()
+    };
+    for event in &ledger.acked {
+        let Some(records) = by_id.get(&event.id) else {
+            match parked.get(&event.id) {
+                Some(reason) => verdict.parked.push((event.id, (*reason).clone())),
+                None => verdict.lost.push(event.id),
+            }
+            continue;
+        };
+        let first = records[0].at_ms;
+        match event.kind {
+            Kind::Publish => verdict
+                .publish_latency_ms
+                .push(first.saturating_sub(event.due_ms)),
+            Kind::Schedule => {
+                if first + EARLY_TOLERANCE_MS < event.due_ms {
+                    verdict.early.push(event.id);
+                }
+                verdict
+                    .schedule_lateness_ms
+                    .push(first.saturating_sub(event.due_ms));
+            }
+        }
+        let unexplained = records
+            .windows(2)
+            .filter(|pair| !explained(pair[0], pair[1], &ledger.faults))
+            .count();
+        verdict.redelivered += records.len() - 1 - unexplained;
+        if unexplained > 0 {
+            verdict.doubled.push((event.id, records.len()));
+        }
+    }
+    verdict.publish_latency_ms.sort_unstable();
+    verdict.schedule_lateness_ms.sort_unstable();
+    verdict.recovery_ms = recovery(ledger, &by_id);
+    verdict
+}
+
+/// Whether a fault explains `second` handling after `first`.
+fn explained(first: &Handled, second: &Handled, faults: &[Fault]) -> bool {
+    faults.iter().any(|fault| match fault.kind {
+        FaultKind::KillConsumer => {
+            fault.pid == Some(first.pid)
+                && fault.from_ms >= first.at_ms
+                && fault.from_ms <= second.at_ms
+        }
+        FaultKind::StopDatabase => {
+            fault.from_ms <= first.at_ms + SETTLE_WINDOW_MS && fault.to_ms >= first.at_ms
+        }
+        FaultKind::KillHub => false,
+    })
+}
+
+/// For each fault, how long until an event published after it began was handled.
+fn recovery(
+    ledger: &Ledger,
+    by_id: &HashMap<Uuid, Vec<&Handled>>,
+) -> Vec<(FaultKind, Option<u64>)> {
+    let mut published: Vec<(u64, u64)> = ledger
+        .acked
+        .iter()
+        .filter(|a| a.kind == Kind::Publish)
+        .filter_map(|a| by_id.get(&a.id).map(|r| (a.due_ms, r[0].at_ms)))
+        .collect();
+    published.sort_unstable();
+    ledger
+        .faults
+        .iter()
+        .map(|fault| {
+            let start = published.partition_point(|(sent, _)| *sent < fault.from_ms);
+            let first = published[start..].iter().map(|(_, handled)| *handled).min();
+            (fault.kind, first.map(|at| at.saturating_sub(fault.from_ms)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn published(n: u128, at: u64) -> Acked {
+        Acked {
+            id: id(n),
+            kind: Kind::Publish,
+            due_ms: at,
+        }
+    }
+
+    fn handled(n: u128, at_ms: u64, pid: u32) -> Handled {
+        Handled {
+            id: id(n),
+            at_ms,
+            pid,
+        }
+    }
+
+    fn kill(pid: u32, from_ms: u64) -> Fault {
+        Fault {
+            kind: FaultKind::KillConsumer,
+            target: "consumer-0".into(),
+            pid: Some(pid),
+            from_ms,
+            to_ms: from_ms + 500,
+        }
+    }
+
+    fn ledger() -> Ledger {
+        Ledger {
+            acked: vec![
+                published(1, 1_000),
+                published(2, 1_010),
+                published(3, 1_020),
+            ],
+            handled: vec![
+                handled(1, 1_005, 10),
+                handled(2, 1_015, 11),
+                handled(3, 1_030, 10),
+            ],
+            ..Ledger::default()
+        }
+    }
+
+    #[test]
+    fn a_clean_run_passes_with_its_latencies() {
+        let verdict = check(&ledger());
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!(verdict.publish_latency_ms, vec![5, 5, 10]);
+        assert_eq!(verdict.redelivered, 0);
+    }
+
+    #[test]
+    fn a_hidden_handler_record_is_a_lost_event_named_by_its_id() {
+        let mut ledger = ledger();
+        ledger.handled.retain(|h| h.id != id(2));
+        let verdict = check(&ledger);
+        assert!(!verdict.passed());
+        assert_eq!(verdict.lost, vec![id(2)]);
+    }
+
+    #[test]
+    fn a_parked_event_is_not_lost_and_keeps_its_reason() {
+        let mut ledger = ledger();
+        ledger.handled.retain(|h| h.id != id(2));
+        ledger.parked.push((id(2), "E_X: boom".into()));
+        let verdict = check(&ledger);
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!(verdict.parked, vec![(id(2), "E_X: boom".to_owned())]);
+    }
+
+    #[test]
+    fn a_second_handling_is_doubled_unless_a_fault_explains_it() {
+        let mut ledger = ledger();
+        ledger.handled.push(handled(1, 4_000, 11));
+        let verdict = check(&ledger);
+        assert_eq!(verdict.doubled, vec![(id(1), 2)]);
+
+        // The first handler's process was killed after its record: explained.
+        ledger.faults.push(kill(10, 1_006));
+        let verdict = check(&ledger);
+        assert!(verdict.passed(), "{verdict:?}");
+        assert_eq!(verdict.redelivered, 1);
+
+        // A kill of another process, or one before the record, explains nothing.
+        ledger.faults = vec![kill(11, 1_006), kill(10, 1_000)];
+        assert_eq!(check(&ledger).doubled, vec![(id(1), 2)]);
+
+        // A hub killed in between explains nothing either.
+        ledger.faults = vec![Fault {
+            kind: FaultKind::KillHub,
+            ..kill(10, 1_006)
+        }];
+        assert_eq!(check(&ledger).doubled, vec![(id(1), 2)]);
+
+        // A database stopped while the first delivery was being settled: explained.
+        ledger.faults = vec![Fault {
+            kind: FaultKind::StopDatabase,
+            target: "database".into(),
+            pid: None,
+            from_ms: 1_200,
+            to_ms: 3_000,
+        }];
+        assert!(check(&ledger).passed());
+    }
+
+    #[test]
+    fn a_scheduled_event_handled_before_its_due_time_is_early() {
+        let mut ledger = ledger();
+        ledger.acked.push(Acked {
+            id: id(9),
+            kind: Kind::Schedule,
+            due_ms: 5_000,
+        });
+        ledger.handled.push(handled(9, 4_000, 10));
+        assert_eq!(check(&ledger).early, vec![id(9)]);
+        ledger.handled.last_mut().unwrap().at_ms = 5_020;
+        let verdict = check(&ledger);
+        assert!(verdict.passed());
+        assert_eq!(verdict.schedule_lateness_ms, vec![20]);
+    }
+
+    #[test]
+    fn recovery_is_the_time_until_an_event_published_after_the_fault_is_handled() {
+        let mut ledger = ledger();
+        ledger.faults.push(kill(10, 1_008));
+        // Events sent after 1,008: #2 (sent 1,010, handled 1,015), #3 (handled 1,030).
+        assert_eq!(
+            check(&ledger).recovery_ms,
+            vec![(FaultKind::KillConsumer, Some(7))]
+        );
+        // None sent after the fault: unknown.
+        ledger.faults = vec![kill(10, 2_000)];
+        assert_eq!(
+            check(&ledger).recovery_ms,
+            vec![(FaultKind::KillConsumer, None)]
+        );
+    }
+}

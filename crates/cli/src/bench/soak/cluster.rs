@@ -1,0 +1,206 @@
+//! The soak's processes: hubs (`superhero hub`) and consuming spokes (`superhero bench
+//! soak-consumer`), each a child of the driver with its log in the run's folder. The
+//! driver kills them (SIGKILL), restarts them after a pause, and restarts any that exits
+//! on its own (a node started while the database is stopped fails its start-up and
+//! exits: it is started again, as a supervisor would).
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{CliError, CliResult};
+
+/// What a member runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `superhero hub`.
+    Hub,
+    /// `superhero bench soak-consumer`.
+    Consumer,
+}
+
+/// One process of the soak, and how to start it again.
+pub struct Member {
+    /// `hub-0`, `consumer-2`, …
+    pub name: String,
+    role: Role,
+    child: Option<Child>,
+    /// When a killed member is started again.
+    down_until: Option<Instant>,
+    /// Times it exited on its own and was started again.
+    pub exits: u32,
+}
+
+/// How members are started.
+pub struct Launcher {
+    /// The `superhero` program.
+    pub program: PathBuf,
+    /// The config file every member reads.
+    pub config: PathBuf,
+    /// The run's folder: logs and records.
+    pub folder: PathBuf,
+}
+
+impl Launcher {
+    /// Starts a member.
+    pub fn start(&self, role: Role, index: usize) -> CliResult<Member> {
+        let name = match role {
+            Role::Hub => format!("hub-{index}"),
+            Role::Consumer => format!("consumer-{index}"),
+        };
+        let mut member = Member {
+            name,
+            role,
+            child: None,
+            down_until: None,
+            exits: 0,
+        };
+        member.child = Some(self.spawn(&member)?);
+        Ok(member)
+    }
+
+    /// The file `member`'s handler records go to (consumers).
+    pub fn records(&self, member: &str) -> PathBuf {
+        self.folder.join(format!("{member}.records"))
+    }
+
+    fn spawn(&self, member: &Member) -> CliResult<Child> {
+        let failed = |e: std::io::Error| CliError::Bench(format!("starting {}: {e}", member.name));
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.folder.join(format!("{}.log", member.name)))
+            .map_err(failed)?;
+        let mut command = Command::new(&self.program);
+        command.arg("--config").arg(&self.config);
+        match member.role {
+            Role::Hub => {
+                command.arg("hub");
+            }
+            Role::Consumer => {
+                command
+                    .args(["bench", "soak-consumer", "--records"])
+                    .arg(self.records(&member.name));
+            }
+        }
+        // Killed with the driver, should it die without cleaning up (the death signal
+        // follows the spawning thread: a runtime worker, alive as long as the driver).
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(failed)?)
+            .stderr(log)
+            .spawn()
+            .map_err(failed)
+    }
+}
+
+impl Member {
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// SIGKILL; started again by [`Self::supervise`] once `pause` has passed. Returns the
+    /// killed process's id.
+    pub fn kill(&mut self, pause: Duration) -> Option<u32> {
+        let mut child = self.child.take()?;
+        let pid = child.id();
+        let _ = child.kill();
+        let _ = child.wait();
+        self.down_until = Some(Instant::now() + pause);
+        Some(pid)
+    }
+
+    /// Starts the member again when its pause is over, or when it exited on its own;
+    /// true when it (re)started a killed member just now.
+    pub fn supervise(&mut self, launcher: &Launcher) -> CliResult<bool> {
+        if let Some(until) = self.down_until {
+            if Instant::now() < until {
+                return Ok(false);
+            }
+            self.down_until = None;
+            self.child = Some(launcher.spawn(self)?);
+            return Ok(true);
+        }
+        let exited = match &mut self.child {
+            Some(child) => child.try_wait().ok().flatten().is_some(),
+            None => true,
+        };
+        if exited {
+            self.exits += 1;
+            self.child = Some(launcher.spawn(self)?);
+        }
+        Ok(false)
+    }
+
+    /// Whether it is down after a kill, waiting for its restart.
+    pub fn is_down(&self) -> bool {
+        self.down_until.is_some()
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`.
+    pub fn stop(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Reads every `*.records` file of `folder`: (event id, unix ms, pid) per line; lines
+/// that do not parse (none should) are counted.
+pub fn read_records(folder: &Path) -> CliResult<(Vec<super::checker::Handled>, usize)> {
+    let mut handled = Vec::new();
+    let mut unreadable = 0;
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| CliError::Bench(format!("{}: {e}", folder.display())))?;
+    for entry in entries.flatten() {
+        if entry.path().extension().is_none_or(|e| e != "records") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path())
+            .map_err(|e| CliError::Bench(format!("{}: {e}", entry.path().display())))?;
+        for line in text.lines() {
+            let mut fields = line.split(' ');
+            let parsed = (|| {
+                Some(super::checker::Handled {
+                    id: fields.next()?.parse().ok()?,
+                    at_ms: fields.next()?.parse().ok()?,
+                    pid: fields.next()?.parse().ok()?,
+                })
+            })();
+            match parsed {
+                Some(record) => handled.push(record),
+                None => unreadable += 1,
+            }
+        }
+    }
+    Ok((handled, unreadable))
+}

@@ -1,0 +1,643 @@
+//! `superhero bench soak`: eventflow under constant load while processes are killed and
+//! the database is stopped, then a check that nothing acknowledged was lost or doubled.
+//!
+//! The run, in a temporary folder (kept, with every process's log, when the soak fails
+//! or with `--keep`):
+//!
+//! 1. a private PostgreSQL server ([`database`]; or `--store URL`, without database
+//!    stops), 2 hubs and 3 consuming spokes, each in its own process ([`cluster`],
+//!    [`consumer`]); the driver (this process) publishes and schedules through a spoke of
+//!    its own at `--rate` events/s, and waits for some of them ([`load`]);
+//! 2. every `--fault-every` seconds (0.5 – 1.5 × at random) one fault: SIGKILL of a hub
+//!    or of a consumer, restarted after 0.5 – 2 s, or an immediate stop of the database,
+//!    started again after 2 – 5 s;
+//! 3. after `--minutes`, the load stops, every process runs, and the driver waits until
+//!    every acknowledged event is handled or parked (`--drain-secs` at most);
+//! 4. [`checker`] gives the verdict from the acknowledgements, the handlers' records,
+//!    the parked events and the fault log; then checks the checker: it hides one event's
+//!    records and the verdict must name that event lost. The report ends `PASSED` or the
+//!    command fails naming the events.
+//!
+//! Not yet here (issue 15): the sale-order workers, network faults through a proxy in
+//! front of each hub, and a private MariaDB server.
+
+pub mod checker;
+mod cluster;
+pub mod consumer;
+mod database;
+mod load;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use serde_json::json;
+use superhero_core::config::Config;
+use superhero_core::logging::{self, LogConfig};
+use superhero_core::{CancellationToken, Core};
+use superhero_eventflow::ParkedQuery;
+use superhero_eventflow::config::redact;
+use superhero_eventflow::service::{SPOKE, SpokeService};
+
+use self::checker::{Fault, FaultKind, Ledger, Verdict};
+use self::cluster::{Launcher, Member, Role};
+use self::database::{PrivateDatabase, PrivateMariaDb, PrivatePostgres};
+use super::wrk::free_addr;
+use crate::cli::GlobalArgs;
+use crate::error::{CliError, CliResult};
+
+/// The domain of every soak event.
+pub const DOMAIN: &str = "soak";
+
+/// Options of `superhero bench soak`.
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// Minutes of load and faults.
+    #[arg(long, default_value_t = 5.0)]
+    pub minutes: f64,
+    /// The private database server to start (and stop during the run).
+    #[arg(long, value_enum, default_value_t = Engine::Postgres)]
+    pub engine: Engine,
+    /// A PostgreSQL or MySQL/MariaDB server to use instead of a private one (a scratch
+    /// schema or database on it, dropped after; the database is then never stopped).
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Events offered per second (one in ten a schedule).
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+    /// Mean seconds between faults.
+    #[arg(long, default_value_t = 5.0)]
+    pub fault_every: f64,
+    /// Hub processes.
+    #[arg(long, default_value_t = 2)]
+    pub hubs: usize,
+    /// Consuming spoke processes.
+    #[arg(long, default_value_t = 3)]
+    pub consumers: usize,
+    /// Seconds to wait after the load for every event to be handled.
+    #[arg(long, default_value_t = 120)]
+    pub drain_secs: u64,
+    /// Seed of the fault schedule (default: from the clock; printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Keep the run's folder (logs, records) even when the soak passes.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// A private database server's engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// PostgreSQL (`initdb`, `pg_ctl`).
+    Postgres,
+    /// MariaDB (`mariadb-install-db`, `mariadbd`).
+    Mariadb,
+}
+
+/// Unix time, ms.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs the soak.
+pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
+    logging::init(&LogConfig {
+        format: global.log_format.unwrap_or_default(),
+        level: "error".into(),
+    });
+    let folder = tempfile::Builder::new()
+        .prefix("superhero-soak-")
+        .tempdir()
+        .map_err(|e| bench(format!("a folder for the run: {e}")))?;
+    let seed = args.seed.unwrap_or_else(now_ms);
+    let mut signals =
+        superhero_core::shutdown::Signals::install().map_err(|e| bench(e.to_string()))?;
+    // On SIGINT/SIGTERM the run is dropped: its processes are killed and its database
+    // server stopped by their destructors.
+    let result = tokio::select! {
+        result = run(&args, folder.path().to_owned(), seed) => result,
+        received = signals.recv() => Err(bench(format!("interrupted by {}", received.name()))),
+    };
+    if result.is_err() || args.keep {
+        let kept = folder.keep();
+        eprintln!("soak: the run's logs and records are in {}", kept.display());
+    }
+    result
+}
+
+async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
+    let mut database: Option<Box<dyn PrivateDatabase>> = match &args.store {
+        Some(_) => None,
+        None => {
+            let dir = folder.join("database");
+            std::fs::create_dir(&dir).map_err(|e| bench(e.to_string()))?;
+            let port = free_addr()?.port();
+            let engine = args.engine;
+            eprintln!("soak: starting a private {engine:?} server on port {port}");
+            Some(
+                tokio::task::spawn_blocking(move || -> CliResult<Box<dyn PrivateDatabase>> {
+                    Ok(match engine {
+                        Engine::Postgres => Box::new(PrivatePostgres::start(&dir, port)?),
+                        Engine::Mariadb => Box::new(PrivateMariaDb::start(&dir, port)?),
+                    })
+                })
+                .await
+                .map_err(|e| bench(e.to_string()))??,
+            )
+        }
+    };
+    // On a server given by URL, a fresh schema (PostgreSQL) or database (MySQL/MariaDB),
+    // dropped afterwards; on the private server, its `postgres` database.
+    let (store, scratch) = match (&args.store, &database) {
+        (Some(url), _) => {
+            let scratch = superhero_eventflow::scratch::ScratchDatabase::create(Some(url), "soak")
+                .await
+                .map_err(|e| bench(format!("a scratch database on {}: {e}", redact(url))))?;
+            (scratch.config().clone(), Some(scratch))
+        }
+        (None, Some(db)) => (
+            superhero_eventflow::StoreConfig {
+                url: db.url(),
+                ..superhero_eventflow::StoreConfig::default()
+            },
+            None,
+        ),
+        (None, None) => unreachable!("a private server is started when no URL is given"),
+    };
+    let url = store.url.clone();
+    let config = json!({
+        "core": {"log": {"level": "info"}},
+        "eventflow": {
+            "store": store,
+            "certificates": {"secret": format!("the soak's certificates, seed {seed}")},
+            "hub": {"internal_host": "127.0.0.1", "internal_port": 0, "sweep_ms": 250},
+            "spoke": {"lease_ms": 2000},
+        },
+    });
+    let config_file = folder.join("soak.json");
+    std::fs::write(&config_file, config.to_string()).map_err(|e| bench(e.to_string()))?;
+    let launcher = Launcher {
+        program: std::env::current_exe().map_err(|e| bench(e.to_string()))?,
+        config: config_file,
+        folder: folder.clone(),
+    };
+
+    // The driver's own spoke: it creates the schema, then the others start.
+    let mut driver_config = config.clone();
+    driver_config["core"]["log"]["level"] = json!("error");
+    driver_config["locator"] = json!({"eventflow/spoke": true});
+    driver_config["bootstrap"] = json!({"eventflow/spoke": true});
+    let node = Core::new(
+        Config::builder()
+            .add_value("superhero bench soak", driver_config)
+            .env_vars([])
+            .build()?,
+        crate::services::registry(),
+    )
+    .start()
+    .await?;
+    let spoke = node
+        .locator()
+        .locate::<SpokeService>(SPOKE)?
+        .spoke()
+        .clone();
+    let durability = match &database {
+        Some(db) => db.describe().to_owned(),
+        None => describe_store(&url),
+    };
+    let mut members: Vec<Member> = Vec::new();
+    for i in 0..args.hubs.max(1) {
+        members.push(launcher.start(Role::Hub, i)?);
+    }
+    for i in 0..args.consumers.max(1) {
+        members.push(launcher.start(Role::Consumer, i)?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while spoke.connected_hubs().len() < args.hubs.max(1) {
+        if Instant::now() > deadline {
+            return Err(bench(format!(
+                "the hubs did not come up within 60 s (logs in {})",
+                folder.display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Give the consumers a moment to connect, so the first events are not all a backlog.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "soak: {} min on {durability}, {} hubs, {} consumers, {} events/s offered, a fault every ~{} s, seed {seed}",
+        args.minutes,
+        args.hubs.max(1),
+        args.consumers.max(1),
+        args.rate,
+        args.fault_every
+    );
+
+    // Load and faults.
+    let stop = CancellationToken::new();
+    let load = Arc::new(load::Load::default());
+    let load_task = tokio::spawn(load::run(
+        spoke.clone(),
+        args.rate.max(1),
+        stop.clone(),
+        load.clone(),
+    ));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut faults: Vec<Fault> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    let mut database_down: Option<(Instant, usize)> = None;
+    let started = Instant::now();
+    let end = started + Duration::from_secs_f64(args.minutes.max(0.0) * 60.0);
+    let mean = args.fault_every.max(0.5);
+    let mut next_fault = started + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = Instant::now();
+        restart(&mut members, &launcher, &mut faults, &mut pending)?;
+        if let Some((until, fault)) = database_down
+            && now >= until
+            && let Some(db) = database.as_mut()
+        {
+            tokio::task::block_in_place(|| db.start_again())?;
+            faults[fault].to_ms = now_ms();
+            database_down = None;
+        }
+        if now >= end {
+            break;
+        }
+        if now < next_fault {
+            continue;
+        }
+        next_fault = now + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
+        let mut kinds = vec![
+            FaultKind::KillHub,
+            FaultKind::KillConsumer,
+            FaultKind::KillConsumer,
+        ];
+        if database.is_some() && database_down.is_none() {
+            kinds.push(FaultKind::StopDatabase);
+        }
+        let kind = kinds[rng.random_range(0..kinds.len())];
+        let fault = match kind {
+            FaultKind::StopDatabase => {
+                let Some(db) = database.as_mut() else {
+                    continue;
+                };
+                let from_ms = now_ms();
+                tokio::task::block_in_place(|| db.stop_immediately())?;
+                let pause = Duration::from_millis(rng.random_range(2_000..5_000));
+                database_down = Some((Instant::now() + pause, faults.len()));
+                Fault {
+                    kind,
+                    target: "database".into(),
+                    pid: None,
+                    from_ms,
+                    to_ms: 0,
+                }
+            }
+            _ => {
+                let role = if kind == FaultKind::KillHub {
+                    Role::Hub
+                } else {
+                    Role::Consumer
+                };
+                let up: Vec<usize> = (0..members.len())
+                    .filter(|&i| members[i].role() == role && !members[i].is_down())
+                    .collect();
+                if up.is_empty() {
+                    continue;
+                }
+                let member = &mut members[up[rng.random_range(0..up.len())]];
+                let pause = Duration::from_millis(rng.random_range(500..2_000));
+                let from_ms = now_ms();
+                let Some(pid) = member.kill(pause) else {
+                    continue;
+                };
+                pending.push(faults.len());
+                Fault {
+                    kind,
+                    target: member.name.clone(),
+                    pid: Some(pid),
+                    from_ms,
+                    to_ms: 0,
+                }
+            }
+        };
+        eprintln!(
+            "soak [{:>5.1} s] {} {}{} · {} acknowledged",
+            started.elapsed().as_secs_f64(),
+            fault.target,
+            kind.name(),
+            fault.pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+            load.acknowledged()
+        );
+        faults.push(fault);
+    }
+
+    // Everything up again, the load stopped, then the drain.
+    while database_down.is_some() || members.iter().any(Member::is_down) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        restart(&mut members, &launcher, &mut faults, &mut pending)?;
+        if let Some((until, fault)) = database_down
+            && Instant::now() >= until
+            && let Some(db) = database.as_mut()
+        {
+            tokio::task::block_in_place(|| db.start_again())?;
+            faults[fault].to_ms = now_ms();
+            database_down = None;
+        }
+    }
+    stop.cancel();
+    let _ = load_task.await;
+    let acked = load.acked();
+    eprintln!(
+        "soak: load stopped after {:.1} s; waiting up to {} s for {} acknowledged events to be handled",
+        started.elapsed().as_secs_f64(),
+        args.drain_secs,
+        acked.len()
+    );
+    let drain_deadline = Instant::now() + Duration::from_secs(args.drain_secs);
+    let mut ledger = Ledger {
+        acked,
+        faults,
+        ..Ledger::default()
+    };
+    loop {
+        for member in &mut members {
+            member.supervise(&launcher)?;
+        }
+        (ledger.handled, _) = cluster::read_records(&folder)?;
+        ledger.parked = parked(&spoke).await.unwrap_or_default();
+        let verdict = checker::check(&ledger);
+        if verdict.lost.is_empty() || Instant::now() > drain_deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    // Let a late redelivery show itself before the final reading.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let unreadable;
+    (ledger.handled, unreadable) = cluster::read_records(&folder)?;
+    ledger.parked = parked(&spoke).await?;
+    let exits: u32 = members.iter().map(|m| m.exits).sum();
+    for member in &mut members {
+        member.stop(Duration::from_secs(10));
+    }
+    let _ = node.shutdown().await;
+    drop(database.take());
+    if let Some(scratch) = scratch
+        && let Err(error) = scratch.remove().await
+    {
+        eprintln!("soak: could not drop the scratch database: {error}");
+    }
+
+    let verdict = checker::check(&ledger);
+    let self_test = check_the_checker(&ledger);
+    report(
+        &ledger,
+        &verdict,
+        load.as_ref(),
+        exits,
+        unreadable,
+        &self_test,
+    );
+    if !verdict.passed() || self_test.is_err() || unreadable > 0 {
+        return Err(bench(failure(&verdict, &self_test, unreadable)));
+    }
+    println!("  verdict              PASSED");
+    Ok(())
+}
+
+/// Starts again every member whose pause is over (closing its kill in the fault log) or
+/// that exited on its own.
+fn restart(
+    members: &mut [Member],
+    launcher: &Launcher,
+    faults: &mut [Fault],
+    pending: &mut Vec<usize>,
+) -> CliResult {
+    for member in members {
+        if member.supervise(launcher)?
+            && let Some(at) = pending
+                .iter()
+                .position(|&f| faults[f].target == member.name)
+        {
+            faults[pending.remove(at)].to_ms = now_ms();
+        }
+    }
+    Ok(())
+}
+
+/// A store given by URL, as the report names it.
+fn describe_store(url: &str) -> String {
+    let engine = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "MySQL/MariaDB"
+    };
+    format!("{engine} ({}, never stopped)", redact(url))
+}
+
+/// Every parked event of the soak's domain, with its last error.
+async fn parked(
+    spoke: &superhero_eventflow::Spoke,
+) -> superhero_eventflow::Result<Vec<(uuid::Uuid, String)>> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = spoke
+            .store()
+            .parked(&ParkedQuery::after(after, 500).domain(DOMAIN))
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(all);
+        };
+        after = last.event.position;
+        all.extend(
+            page.into_iter()
+                .map(|p| (p.event.id, p.last_error.unwrap_or_default())),
+        );
+    }
+}
+
+/// Hides the records of one handled, acknowledged publish and checks that the checker
+/// names exactly that event lost. `Err` says what went wrong.
+fn check_the_checker(ledger: &Ledger) -> Result<uuid::Uuid, String> {
+    let handled: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
+    let Some(victim) = ledger
+        .acked
+        .iter()
+        .find(|a| handled.contains(&a.id))
+        .map(|a| a.id)
+    else {
+        return Err("no handled event to hide".into());
+    };
+    let mut hidden = ledger.clone();
+    hidden.handled.retain(|h| h.id != victim);
+    let verdict = checker::check(&hidden);
+    if verdict.lost == [victim] {
+        Ok(victim)
+    } else {
+        Err(format!(
+            "hid the records of {victim}, but the checker reported lost {:?}",
+            verdict.lost
+        ))
+    }
+}
+
+fn report(
+    ledger: &Ledger,
+    verdict: &Verdict,
+    load: &load::Load,
+    exits: u32,
+    unreadable: usize,
+    self_test: &Result<uuid::Uuid, String>,
+) {
+    let schedules = ledger
+        .acked
+        .iter()
+        .filter(|a| a.kind == checker::Kind::Schedule)
+        .count();
+    println!(
+        "  acknowledged         {} publishes, {} schedules; {} calls refused (the database or every hub away)",
+        ledger.acked.len() - schedules,
+        schedules,
+        load.refused()
+    );
+    let distinct: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
+    println!(
+        "  handled              {} events in {} handler records; {} redeliveries, each explained by a fault; {} handled but never acknowledged",
+        distinct.len(),
+        ledger.handled.len(),
+        verdict.redelivered,
+        verdict.unacknowledged_handled
+    );
+    let (waited, wait_failed) = load.waits();
+    println!("  waits                {waited} answered, {wait_failed} failed or timed out");
+    println!("  parked               {}", verdict.parked.len());
+    for (id, reason) in verdict.parked.iter().take(5) {
+        println!("                       {id}: {reason}");
+    }
+    println!("  lost                 {}", verdict.lost.len());
+    println!("  doubled              {}", verdict.doubled.len());
+    println!("  scheduled too early  {}", verdict.early.len());
+    if unreadable > 0 {
+        println!("  unreadable records   {unreadable}");
+    }
+    let mut kinds: Vec<FaultKind> = ledger.faults.iter().map(|f| f.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let counts: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            format!(
+                "{} ×{}",
+                k.name(),
+                ledger.faults.iter().filter(|f| f.kind == *k).count()
+            )
+        })
+        .collect();
+    println!(
+        "  faults               {}; {exits} exits restarted",
+        if counts.is_empty() {
+            "none".to_owned()
+        } else {
+            counts.join(", ")
+        }
+    );
+    println!(
+        "  publish → handled    p50 {} ms, p99 {} ms, max {} ms",
+        quantile(&verdict.publish_latency_ms, 0.5),
+        quantile(&verdict.publish_latency_ms, 0.99),
+        quantile(&verdict.publish_latency_ms, 1.0)
+    );
+    println!(
+        "  due → handled        p50 {} ms, p99 {} ms, max {} ms (scheduled)",
+        quantile(&verdict.schedule_lateness_ms, 0.5),
+        quantile(&verdict.schedule_lateness_ms, 0.99),
+        quantile(&verdict.schedule_lateness_ms, 1.0)
+    );
+    for kind in kinds {
+        let mut times: Vec<u64> = verdict
+            .recovery_ms
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .filter_map(|(_, t)| *t)
+            .collect();
+        times.sort_unstable();
+        println!(
+            "  recovery, {:<16} p50 {} ms, max {} ms (fault → first event published after it handled)",
+            kind.name(),
+            quantile(&times, 0.5),
+            quantile(&times, 1.0)
+        );
+    }
+    match self_test {
+        Ok(id) => {
+            println!("  checker self-test    hid the records of {id}: reported lost, as it must")
+        }
+        Err(error) => println!("  checker self-test    FAILED: {error}"),
+    }
+}
+
+fn quantile(sorted: &[u64], q: f64) -> String {
+    if sorted.is_empty() {
+        return "-".into();
+    }
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index.min(sorted.len() - 1)].to_string()
+}
+
+fn failure(verdict: &Verdict, self_test: &Result<uuid::Uuid, String>, unreadable: usize) -> String {
+    let mut reasons = Vec::new();
+    let ids = |ids: Vec<String>| {
+        let more = ids.len().saturating_sub(20);
+        let mut shown = ids.into_iter().take(20).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            shown.push_str(&format!(" and {more} more"));
+        }
+        shown
+    };
+    if !verdict.lost.is_empty() {
+        reasons.push(format!(
+            "{} acknowledged events lost: {}",
+            verdict.lost.len(),
+            ids(verdict.lost.iter().map(ToString::to_string).collect())
+        ));
+    }
+    if !verdict.doubled.is_empty() {
+        reasons.push(format!(
+            "{} events handled again with no fault to explain it: {}",
+            verdict.doubled.len(),
+            ids(verdict
+                .doubled
+                .iter()
+                .map(|(id, n)| format!("{id} ({n} times)"))
+                .collect())
+        ));
+    }
+    if !verdict.early.is_empty() {
+        reasons.push(format!(
+            "{} scheduled events handled before their due time: {}",
+            verdict.early.len(),
+            ids(verdict.early.iter().map(ToString::to_string).collect())
+        ));
+    }
+    if let Err(error) = self_test {
+        reasons.push(format!("the checker's self-test failed: {error}"));
+    }
+    if unreadable > 0 {
+        reasons.push(format!("{unreadable} handler records could not be read"));
+    }
+    format!("soak FAILED: {}", reasons.join("; "))
+}
+
+fn bench(message: String) -> CliError {
+    CliError::Bench(message)
+}
