@@ -6,13 +6,17 @@
 //! ```text
 //!  published ──claim_route (one hub, leased)──► routed ──claim_delivery (one consumer, leased)──► claimed
 //!     ▲  │                                         │                                               │
-//!     │  └─(claiming hub has no subscriber)─► orphan ──(a subscriber appears: claim_route)─► routed │
+//!     │  └─(claiming hub has no one to hand it to)─► orphan ──(one appears: claim_route)─► routed │
 //!     │                                                                                           │
 //!     ├──(lease expired, deliveries < max)───────────────────────────────────────────────────────┤
 //!     ├──(fail: retry at a later time)────────────────────────────────────────────────────────────┤
 //!     │                                                      succeed ──► succeeded (final)  ◄─────┤
 //!     └──(replay_parked)── parked ◄──(fail or lease expiry after max deliveries)──────────────────┘
 //! ```
+//!
+//! The claiming hub has no one to hand it to when no consumer is connected to it for the
+//! event and either no subscriber is either, or a consumer group takes the event
+//! ([`DeliveryStore::register_consumer`]): a group's events wait for its consumers.
 //!
 //! Every claim is one conditional `UPDATE` whose affected-row count says whether the caller
 //! won, so exactly one of any number of concurrent claimers wins.
@@ -168,8 +172,9 @@ pub trait DeliveryStore: Send + Sync {
     /// orphan mark.
     async fn claim_route(&self, event_id: Uuid, hub: &str, lease: Duration) -> Result<bool>;
 
-    /// Marks an event routed by `hub` as an orphan (no subscriber) and releases the route
-    /// claim so it can be routed when a subscriber appears. False unless `hub` holds it.
+    /// Marks an event routed by `hub` as an orphan (no one to hand it to: see the module's
+    /// documentation) and releases the route claim so it can be routed when a consumer or
+    /// subscriber appears. False unless `hub` holds it.
     async fn mark_orphan(&self, event_id: Uuid, hub: &str) -> Result<bool>;
 
     /// Orphaned events of `domain` (only those called `name`, when given), oldest first,
@@ -201,6 +206,17 @@ pub trait DeliveryStore: Send + Sync {
     /// Settles an event that has no consumer, e.g. once a hub delivered it to its
     /// subscribers only. False when it is already settled or parked.
     async fn settle(&self, event_id: Uuid) -> Result<bool>;
+
+    /// Records the consumer group (`domain`, `name`): some spoke consumes events named
+    /// `name` (or `*`: every name) of `domain`. From then on a hub with no consumer
+    /// connected for such an event keeps it for one (an orphan, routed again when a
+    /// consumer connects) instead of settling it once its subscribers are notified, so a
+    /// consumer that is away (restarting, cut off, connected to another hub) loses
+    /// nothing. Idempotent; groups are never removed.
+    async fn register_consumer(&self, domain: &str, name: &str) -> Result<()>;
+
+    /// Every consumer group recorded by [`register_consumer`](Self::register_consumer).
+    async fn consumer_groups(&self) -> Result<Vec<(String, String)>>;
 
     /// Records that `delivery` failed to handle the event: it is parked when it has had
     /// `max_deliveries` deliveries, otherwise it becomes claimable again at `retry_at`.

@@ -100,7 +100,7 @@ pub(crate) fn describe() {
             ),
             (
                 "eventflow_orphaned_events",
-                "Events a hub found no consumer and no subscriber for, by domain (not lag)",
+                "Events a hub had no one to hand to (no consumer connected; no subscriber, or a consumer group waiting for its consumers), by domain",
             ),
             (
                 "eventflow_retrying_events",

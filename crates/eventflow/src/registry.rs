@@ -56,6 +56,11 @@ pub trait HubRegistry: Send + Sync {
     /// Hubs that have not quit and heartbeated within `ttl`, oldest registration first.
     async fn live_hubs(&self, ttl: Duration) -> Result<Vec<HubRecord>>;
 
+    /// Makes a running hub that others marked quit (its heartbeat had lapsed, e.g. while
+    /// the store was unreachable) live again from now, with its connected spokes; false
+    /// when the hub is unknown.
+    async fn rejoin_hub(&self, id: &str, spokes: &[String]) -> Result<bool>;
+
     /// Marks a hub quit; false when it had quit already or is unknown.
     async fn quit_hub(&self, id: &str) -> Result<bool>;
 

@@ -8,9 +8,10 @@
 //! * **unrouted**: available now, neither leased by a consumer nor parked nor orphaned:
 //!   no hub has routed it yet, it waits for a consumer to claim it, or its retry backoff
 //!   has passed. Its age counts from when it became available.
-//! * **orphaned**: a hub found neither a consumer nor a subscriber for it; it is routed
-//!   when one appears. Nothing lags behind it, so it is not part of the lag. Its age
-//!   counts from its publish.
+//! * **orphaned**: a hub found no one to hand it to: no consumer connected, and no
+//!   subscriber either or a consumer group that takes it (its consumers are away); it is
+//!   routed when one appears. Not part of the lag (a group whose consumers are all away
+//!   shows here, not as lag). Its age counts from its publish.
 //! * **in flight**: a consumer holds a live lease on it. Its age counts from its publish.
 //! * **retrying**: a consumer failed it and it waits out its retry backoff. Its age counts
 //!   from its publish.
@@ -37,7 +38,7 @@ pub struct DomainStatus {
     pub in_flight: u64,
     /// When the oldest of them was published.
     pub oldest_in_flight: Option<Timestamp>,
-    /// Events a hub found no consumer and no subscriber for.
+    /// Events a hub found no one to hand to (see the module documentation).
     pub orphaned: u64,
     /// When the oldest of them was published.
     pub oldest_orphaned: Option<Timestamp>,

@@ -29,11 +29,23 @@ pub(crate) async fn heartbeat(inner: Arc<HubInner>) {
             .collect();
         match inner.store.heartbeat_hub(&inner.id, &spokes).await {
             Ok(true) => {}
-            Ok(false) => {
-                tracing::error!(
-                    "this hub is marked quit in the registry (its heartbeat lapsed); spokes will not dial it anew — restart it"
-                );
+            // Marked quit by a hub that saw its heartbeat lapse (the store was unreachable
+            // for longer than the ttl): it is running, so it rejoins, and spokes dial it
+            // again. Not while stopping: a stopping hub quits on purpose.
+            Ok(false) if !inner.token.is_cancelled() => {
+                match inner.store.rejoin_hub(&inner.id, &spokes).await {
+                    Ok(true) => tracing::warn!(
+                        "this hub's heartbeat had lapsed and it was marked quit in the registry; it rejoined"
+                    ),
+                    Ok(false) => tracing::error!(
+                        "this hub is missing from the registry; spokes will not find it — restart it"
+                    ),
+                    Err(error) => {
+                        tracing::warn!(code = error.code(), %error, "rejoining the registry failed; retrying at the next heartbeat");
+                    }
+                }
             }
+            Ok(false) => {}
             Err(error) => {
                 tracing::warn!(code = error.code(), %error, "heartbeat failed");
             }
@@ -120,6 +132,18 @@ const ORPHAN_EVERY: u64 = 10;
 /// a hub its spokes had left (or not reached yet) is picked up here, even when no new
 /// registration arrives to release it.
 async fn release_matching_orphans(inner: &Arc<HubInner>) {
+    // Consumer groups other hubs recorded (their consumers may never connect here).
+    match inner.store.consumer_groups().await {
+        Ok(groups) => {
+            let mut state = inner.state();
+            for (domain, name) in groups {
+                state.groups.insert(&domain, &name);
+            }
+        }
+        Err(error) => {
+            tracing::debug!(code = error.code(), %error, "could not read the consumer groups");
+        }
+    }
     let registered: Vec<(String, String)> = {
         let state = inner.state();
         let mut keys = state.subscribers.keys();

@@ -227,16 +227,25 @@ fn register(
 ) -> Result<(), String> {
     check_key("domain", &domain).map_err(|e| e.to_string())?;
     check_key("name", &name).map_err(|e| e.to_string())?;
-    let added = {
+    let (added, new_group) = {
         let mut state = inner.state();
-        let table = if consume {
-            &mut state.consumers
+        if consume {
+            let new_group = state.groups.insert(&domain, &name);
+            (state.consumers.add(conn, &domain, &name), new_group)
         } else {
-            &mut state.subscribers
-        };
-        table.add(conn, &domain, &name)
+            (state.subscribers.add(conn, &domain, &name), false)
+        }
     };
     tracing::debug!(conn, %domain, %name, consume, "registered");
+    if new_group {
+        // Durable, so every hub keeps this group's events while its consumers are away.
+        let (store, domain, name) = (inner.store.clone(), domain.clone(), name.clone());
+        inner.spawn(async move {
+            if let Err(error) = store.register_consumer(&domain, &name).await {
+                tracing::warn!(code = error.code(), %error, %domain, %name, "could not record a consumer group; the next consume retries");
+            }
+        });
+    }
     if added {
         let releasing = inner.clone();
         inner.spawn(router::release_orphans(releasing, domain, name));

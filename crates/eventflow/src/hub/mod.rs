@@ -89,8 +89,30 @@ pub(crate) struct HubState {
     pub(crate) connections: BTreeMap<ConnId, Connection>,
     pub(crate) subscribers: SubscriberTable,
     pub(crate) consumers: SubscriberTable,
+    /// The consumer groups known to exist (`DeliveryStore::register_consumer`): from this
+    /// hub's own consumers and from the store, read at start and with every orphan
+    /// release round.
+    pub(crate) groups: ConsumerGroups,
     /// Round-robin counter for choosing consumers.
     pub(crate) turn: usize,
+}
+
+/// The consumer groups a hub knows of: (domain, name), name `*` for every name.
+#[derive(Debug, Default)]
+pub(crate) struct ConsumerGroups(std::collections::HashSet<(String, String)>);
+
+impl ConsumerGroups {
+    /// Whether some consumer group takes events named `name` of `domain`.
+    pub(crate) fn consume(&self, domain: &str, name: &str) -> bool {
+        [name, "*"]
+            .iter()
+            .any(|n| self.0.contains(&(domain.to_owned(), (*n).to_owned())))
+    }
+
+    /// Adds a group; true when it was not known.
+    pub(crate) fn insert(&mut self, domain: &str, name: &str) -> bool {
+        self.0.insert((domain.to_owned(), name.to_owned()))
+    }
 }
 
 /// Shared by the hub's tasks.
@@ -179,6 +201,10 @@ impl Hub {
                 format!("hub id {id} is registered already"),
             ));
         }
+        let mut state = HubState::default();
+        for (domain, name) in store.consumer_groups().await? {
+            state.groups.insert(&domain, &name);
+        }
         let (router_tx, router_rx) = mpsc::unbounded_channel();
         let (rearm_tx, rearm_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(HubInner {
@@ -189,7 +215,7 @@ impl Hub {
             local_addr,
             external_host,
             external_port,
-            state: Mutex::new(HubState::default()),
+            state: Mutex::new(state),
             router: router_tx,
             rearm: rearm_tx,
             token: CancellationToken::new(),

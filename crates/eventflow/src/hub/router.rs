@@ -1,7 +1,10 @@
 //! Routing: claim a batch of events (one conditional update; exactly one hub wins each),
 //! then per event notify the subscribed connections (first routing only), deliver it to
-//! one consuming connection (round robin), and settle it when it has subscribers but no
-//! consumer, or mark it orphan when it has neither.
+//! one consuming connection (round robin); with no consumer connected, settle it when no
+//! consumer group takes it (subscribers only), or mark it orphan (routed again when a
+//! consumer or subscriber connects) when one does or when it has no subscriber either.
+//! A consumer away from this hub (restarting, cut off, connected to another hub) thus
+//! finds its group's events when it comes back.
 //!
 //! Notices arrive in bursts; the router drains what is queued into one batch and keeps a
 //! few batches in flight at once.
@@ -183,7 +186,7 @@ async fn dispatch(inner: &Arc<HubInner>, events: Vec<Event>, won: &HashMap<Uuid,
                 let pick = consumers[state.turn % consumers.len()];
                 state.turn = state.turn.wrapping_add(1);
                 deliver.entry(pick).or_default().push(event);
-            } else if !subscribers.is_empty() {
+            } else if !subscribers.is_empty() && !state.groups.consume(&event.domain, &event.name) {
                 settle.push(event.id);
             } else {
                 orphans.push(event.to_ref());
@@ -250,13 +253,24 @@ pub(crate) async fn release_orphans(inner: Arc<HubInner>, domain: String, name: 
             }
         };
         let page = orphans.len();
-        if orphans.is_empty() {
+        // Only what this hub can now hand on: to a connected consumer, or to subscribers
+        // when no consumer group takes it. The rest keeps waiting for its consumers (and
+        // would come back first on the next page: stop after this one).
+        let (routable, waiting): (Vec<EventRef>, Vec<EventRef>) = {
+            let state = inner.state();
+            orphans.into_iter().partition(|event| {
+                !state.consumers.get(&event.domain, &event.name).is_empty()
+                    || (!state.groups.consume(&event.domain, &event.name)
+                        && !state.subscribers.get(&event.domain, &event.name).is_empty())
+            })
+        };
+        if routable.is_empty() {
             return;
         }
-        match route(&inner, Vec::new(), orphans).await {
+        match route(&inner, Vec::new(), routable).await {
             Ok(routed) => {
                 tracing::debug!(%domain, %name, released = page, routed, "orphans released");
-                if routed == 0 || page < PAGE as usize {
+                if routed == 0 || page < PAGE as usize || !waiting.is_empty() {
                     return;
                 }
             }

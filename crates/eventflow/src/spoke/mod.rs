@@ -415,6 +415,17 @@ impl Spoke {
     /// consumer across all spokes. `Ok` records success; `Err` retries later with backoff;
     /// a handler that panics counts as an `Err`; one that hangs loses the event when its
     /// lease lapses. One consumer per (domain, name) per spoke.
+    ///
+    /// The first hub told of it records the consumer group (`DeliveryStore::
+    /// register_consumer`): from then on the group's events wait for a consumer while none
+    /// is connected (restarting, cut off, connected to another hub), even when subscribers
+    /// took them. Groups are durable, like a broker's durable queue: a group no spoke
+    /// consumes any more keeps its new events as orphans (`superhero status` shows them).
+    ///
+    /// Across crashes delivery is at least once: a consumer killed after its handler's
+    /// effect and before the success is recorded (or whose recording meets an unreachable
+    /// store) leaves the event to be delivered again once the lease lapses; make handlers
+    /// idempotent by the event id where that matters.
     pub fn consume<F, Fut>(&self, domain: &str, name: &str, handler: F) -> Result<()>
     where
         F: Fn(Event) -> Fut + Send + Sync + 'static,

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventRef, check_key};
 
 use super::rows::{self, RefRow, count, ref_columns, time};
-use super::{Context, SqlStore, lease_end, parse_id, placeholders, to_db};
+use super::{Context, SqlStore, is_unique_violation, lease_end, parse_id, placeholders, to_db};
 
 /// event_id, publisher, published_at, available_at, hub, hub_lease_until, consumer,
 /// lease_until, deliveries, succeeded_at, failed_at, last_error, orphan_at, parked_at
@@ -280,6 +280,35 @@ impl DeliveryStore for SqlStore {
         .bind(now.as_millis())
         .bind(event_id.to_string());
         self.one_row(query, "settle an event").await
+    }
+
+    async fn register_consumer(&self, domain: &str, name: &str) -> Result<()> {
+        check_key("domain", domain)?;
+        check_key("name", name)?;
+        let _gate = self.write_gate().await;
+        let inserted =
+            sqlx::query(self.sql(
+                "INSERT INTO eventflow_consumer (domain, name, registered_at) VALUES (?, ?, ?)",
+            ))
+            .bind(domain)
+            .bind(name)
+            .bind(self.now().as_millis())
+            .execute(self.pool())
+            .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Ok(()),
+            Err(e) => Err(Error::from_sqlx("register a consumer group", e)),
+        }
+    }
+
+    async fn consumer_groups(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as(
+            self.sql("SELECT domain, name FROM eventflow_consumer ORDER BY domain, name"),
+        )
+        .fetch_all(self.pool())
+        .await
+        .context("list consumer groups")
     }
 
     async fn fail_delivery(

@@ -174,24 +174,27 @@ impl SqlStore {
     }
 
     /// The newest migration of the eventflow schema (`migrations/<backend>/000N_*.sql`).
-    pub(crate) const LATEST_MIGRATION: i64 = 3;
+    pub(crate) const LATEST_MIGRATION: i64 = 4;
 
     async fn migrate(&self) -> Result<()> {
-        let (schema, orphan_index, hub_spokes) = match self.backend {
+        let (schema, orphan_index, hub_spokes, consumers) = match self.backend {
             Backend::Sqlite => (
                 include_str!("../../migrations/sqlite/0001_eventflow.sql"),
                 include_str!("../../migrations/sqlite/0002_orphan_index.sql"),
                 include_str!("../../migrations/sqlite/0003_hub_spokes.sql"),
+                include_str!("../../migrations/sqlite/0004_consumers.sql"),
             ),
             Backend::Postgres => (
                 include_str!("../../migrations/postgres/0001_eventflow.sql"),
                 include_str!("../../migrations/postgres/0002_orphan_index.sql"),
                 include_str!("../../migrations/postgres/0003_hub_spokes.sql"),
+                include_str!("../../migrations/postgres/0004_consumers.sql"),
             ),
             Backend::MySql => (
                 include_str!("../../migrations/mysql/0001_eventflow.sql"),
                 include_str!("../../migrations/mysql/0002_orphan_index.sql"),
                 include_str!("../../migrations/mysql/0003_hub_spokes.sql"),
+                include_str!("../../migrations/mysql/0004_consumers.sql"),
             ),
         };
         let migration = |version, description: &str, sql: &'static str| {
@@ -207,6 +210,7 @@ impl SqlStore {
             migration(1, "eventflow schema", schema),
             migration(2, "orphan index", orphan_index),
             migration(3, "hub spokes", hub_spokes),
+            migration(4, "consumer groups", consumers),
         ];
         debug_assert_eq!(migrations.len() as i64, Self::LATEST_MIGRATION);
         self.run_migrations(migrations, "eventflow_migrations")

@@ -108,6 +108,17 @@ impl HubRegistry for SqlStore {
         self.one_row(query, "record a hub heartbeat").await
     }
 
+    async fn rejoin_hub(&self, id: &str, spokes: &[String]) -> Result<bool> {
+        let spokes = serde_json::to_string(spokes).unwrap_or_else(|_| "[]".to_owned());
+        let query = sqlx::query(self.sql(
+            "UPDATE eventflow_hub SET heartbeat_at = ?, spokes = ?, quit_at = NULL WHERE id = ?",
+        ))
+        .bind(self.now().as_millis())
+        .bind(spokes)
+        .bind(id);
+        self.one_row(query, "rejoin a hub").await
+    }
+
     async fn live_hubs(&self, ttl: Duration) -> Result<Vec<HubRecord>> {
         const OP: &str = "list live hubs";
         let oldest = (self.now() - ttl).as_millis();

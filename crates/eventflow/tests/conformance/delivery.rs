@@ -12,6 +12,7 @@ const LEASE: Duration = Duration::from_secs(30);
 
 superhero_testkit::each_backend!(
     setup = crate::common::Harness::new;
+    consumer_groups_are_recorded_once_and_listed,
     publish_writes_the_event_and_its_publication_in_one_transaction,
     lease_expiry_makes_an_event_claimable_again_and_counts_deliveries,
     success_is_final_and_only_the_lease_holder_can_report_it,
@@ -511,4 +512,23 @@ async fn settle_closes_an_event_without_a_consumer(h: &Harness) {
             .is_none()
     );
     assert!(s.pending_deliveries(5, 10).await.unwrap().is_empty());
+}
+
+async fn consumer_groups_are_recorded_once_and_listed(h: &Harness) {
+    let s = &h.store;
+    assert!(s.consumer_groups().await.unwrap().is_empty());
+    s.register_consumer("order", "placed").await.unwrap();
+    s.register_consumer("order", "placed").await.unwrap();
+    s.register_consumer("shop", "*").await.unwrap();
+    assert_eq!(
+        s.consumer_groups().await.unwrap(),
+        [
+            ("order".to_owned(), "placed".to_owned()),
+            ("shop".to_owned(), "*".to_owned())
+        ]
+    );
+    assert!(
+        s.register_consumer("", "placed").await.is_err(),
+        "keys are checked"
+    );
 }

@@ -81,6 +81,22 @@ async fn hub_heartbeat_expiry_marks_a_hub_not_live(h: &Harness) {
     assert_eq!(hub_b.quit_at, Some(h.now()));
     assert!(s.hub("hub-x").await.unwrap().is_none());
     assert!(!s.heartbeat_hub("hub-x", &[]).await.unwrap());
+
+    // hub-a, still running, finds itself quit: it rejoins, live from now.
+    assert!(s.rejoin_hub("hub-a", &spokes).await.unwrap());
+    let live = s.live_hubs(ttl).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].registration.id, "hub-a");
+    assert_eq!(live[0].spokes, spokes);
+    assert_eq!(live[0].quit_at, None);
+    assert!(
+        s.heartbeat_hub("hub-a", &[]).await.unwrap(),
+        "heartbeats count again"
+    );
+    assert!(
+        !s.rejoin_hub("hub-x", &[]).await.unwrap(),
+        "unknown hubs cannot rejoin"
+    );
 }
 
 async fn certificates_persist_once_read_back_and_revoke(h: &Harness) {

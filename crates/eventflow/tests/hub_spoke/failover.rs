@@ -17,6 +17,8 @@ superhero_testkit::each_backend!(
     a_new_hub_is_announced_and_spokes_connect_to_it,
     orphans_of_one_name_do_not_hide_the_orphans_of_another,
     a_link_that_stops_forwarding_is_noticed_by_both_ends_and_redialed,
+    a_consumer_away_finds_its_groups_events_though_subscribers_took_them,
+    a_running_hub_marked_quit_rejoins_and_spokes_dial_it_again,
 );
 
 const WITHIN: Duration = Duration::from_secs(60);
@@ -218,6 +220,91 @@ async fn a_link_that_stops_forwarding_is_noticed_by_both_ends_and_redialed(db: D
         seen.lock().unwrap().contains_key(&id)
     })
     .await;
+    spoke.shutdown().await;
+    hub.shutdown().await;
+}
+
+/// A consumer that is away (restarting here) when events of its group are published: a
+/// subscriber takes them at once, and the hub, seeing subscribers and no consumer, must
+/// not settle them. Found by the soak (issue 15): a hub cut off from every consumer
+/// settled each event the driver's waiter subscribed to, and the consumers never saw it.
+async fn a_consumer_away_finds_its_groups_events_though_subscribers_took_them(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    let watcher = cluster.spoke().await;
+    let mut subscription = watcher.subscribe("order", "*").unwrap();
+    let handled: Handled = Default::default();
+    let first = cluster.spoke().await;
+    count_handled(&first, "order", "placed", &handled);
+    connected(&watcher, 1).await;
+    connected(&first, 1).await;
+    eventually(WITHIN, "the hub recorded the consumer group", || async {
+        cluster.store.consumer_groups().await.unwrap()
+            == [("order".to_owned(), "placed".to_owned())]
+    })
+    .await;
+    first.shutdown().await;
+
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let event = NewEvent::new("order", format!("o-{i}"), "placed");
+        ids.push(watcher.publish(event).await.unwrap().id);
+    }
+    for _ in 0..5 {
+        tokio::time::timeout(WITHIN, subscription.recv())
+            .await
+            .expect("the subscriber is notified")
+            .unwrap();
+    }
+    for id in &ids {
+        let publication = cluster.store.publication(*id).await.unwrap().unwrap();
+        assert!(
+            publication.succeeded_at.is_none(),
+            "not settled while its consumer is away: {publication:?}"
+        );
+    }
+
+    let second = cluster.spoke().await;
+    count_handled(&second, "order", "placed", &handled);
+    eventually(
+        WITHIN,
+        "the returning consumer handled every event",
+        || async {
+            ids.iter()
+                .all(|id| handled.lock().unwrap().get(id) == Some(&1))
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        handled.lock().unwrap().values().all(|n| *n == 1),
+        "once each"
+    );
+    watcher.shutdown().await;
+    second.shutdown().await;
+    hub.shutdown().await;
+}
+
+/// A hub whose heartbeat lapsed while it kept running (its store unreachable for longer
+/// than the ttl) is marked quit by the others; it rejoins at its next heartbeat, and new
+/// spokes dial it. Found by the soak: such hubs asked for a manual restart.
+async fn a_running_hub_marked_quit_rejoins_and_spokes_dial_it_again(db: Db) {
+    let cluster = Cluster::new(db).await;
+    let hub = cluster.hub().await;
+    assert!(cluster.store.quit_hub(hub.id()).await.unwrap());
+    let ttl = Duration::from_millis(hub_config().hub_ttl_ms);
+    eventually(WITHIN, "the hub rejoined the registry", || async {
+        cluster
+            .store
+            .live_hubs(ttl)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.registration.id == hub.id())
+    })
+    .await;
+    let spoke = cluster.spoke().await;
+    connected(&spoke, 1).await;
     spoke.shutdown().await;
     hub.shutdown().await;
 }
