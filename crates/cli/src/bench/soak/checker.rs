@@ -84,6 +84,12 @@ pub enum FaultKind {
     KillConsumer,
     /// The database server stopped (immediate shutdown), then started again.
     StopDatabase,
+    /// Every connection through a hub's proxy closed, new ones refused, then healed.
+    CutLink,
+    /// A hub's proxy stopped forwarding, connections left open (half-open), then healed.
+    FreezeLink,
+    /// A hub's proxy forwarding every chunk late, then healed.
+    DelayLink,
 }
 
 impl FaultKind {
@@ -93,6 +99,9 @@ impl FaultKind {
             FaultKind::KillHub => "hub killed",
             FaultKind::KillConsumer => "consumer killed",
             FaultKind::StopDatabase => "database stopped",
+            FaultKind::CutLink => "link cut",
+            FaultKind::FreezeLink => "link frozen",
+            FaultKind::DelayLink => "link delayed",
         }
     }
 }
@@ -204,7 +213,11 @@ fn explained(first: &Handled, second: &Handled, faults: &[Fault]) -> bool {
         FaultKind::StopDatabase => {
             fault.from_ms <= first.at_ms + SETTLE_WINDOW_MS && fault.to_ms >= first.at_ms
         }
-        FaultKind::KillHub => false,
+        // Neither a hub nor the network is on the path of a delivery's claim or
+        // settlement (the consuming spoke's own statements): they explain nothing.
+        FaultKind::KillHub | FaultKind::CutLink | FaultKind::FreezeLink | FaultKind::DelayLink => {
+            false
+        }
     })
 }
 

@@ -30,6 +30,17 @@ pub struct Member {
     down_until: Option<Instant>,
     /// Times it exited on its own and was started again.
     pub exits: u32,
+    /// Its own arguments and environment (a hub's ports).
+    own: Own,
+}
+
+/// A member's own arguments (after the subcommand) and environment.
+#[derive(Debug, Clone, Default)]
+pub struct Own {
+    /// Arguments after the subcommand.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 /// How members are started.
@@ -43,8 +54,8 @@ pub struct Launcher {
 }
 
 impl Launcher {
-    /// Starts a member.
-    pub fn start(&self, role: Role, index: usize) -> CliResult<Member> {
+    /// Starts a member with its own arguments and environment.
+    pub fn start(&self, role: Role, index: usize, own: Own) -> CliResult<Member> {
         let name = match role {
             Role::Hub => format!("hub-{index}"),
             Role::Consumer => format!("consumer-{index}"),
@@ -55,6 +66,7 @@ impl Launcher {
             child: None,
             down_until: None,
             exits: 0,
+            own,
         };
         member.child = Some(self.spawn(&member)?);
         Ok(member)
@@ -94,6 +106,8 @@ impl Launcher {
             });
         }
         command
+            .args(&member.own.args)
+            .envs(member.own.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(failed)?)
             .stderr(log)

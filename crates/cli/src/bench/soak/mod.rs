@@ -8,9 +8,10 @@
 //!    stops), 2 hubs and 3 consuming spokes, each in its own process ([`cluster`],
 //!    [`consumer`]); the driver (this process) publishes and schedules through a spoke of
 //!    its own at `--rate` events/s, and waits for some of them ([`load`]);
-//! 2. every `--fault-every` seconds (0.5 – 1.5 × at random) one fault: SIGKILL of a hub
-//!    or of a consumer, restarted after 0.5 – 2 s, or an immediate stop of the database,
-//!    started again after 2 – 5 s;
+//! 2. every `--fault-every` seconds (0.5 – 1.5 × at random) one fault ([`faults`]):
+//!    SIGKILL of a hub or of a consumer, an immediate stop of the database, or a hub's
+//!    link cut, frozen (half-open) or delayed by the fault proxy in front of it
+//!    ([`proxy`]), each undone after a few seconds;
 //! 3. after `--minutes`, the load stops, every process runs, and the driver waits until
 //!    every acknowledged event is handled or parked (`--drain-secs` at most);
 //! 4. [`checker`] gives the verdict from the acknowledgements, the handlers' records,
@@ -18,14 +19,15 @@
 //!    records and the verdict must name that event lost. The report ends `PASSED` or the
 //!    command fails naming the events.
 //!
-//! Not yet here (issue 15): the sale-order workers, network faults through a proxy in
-//! front of each hub, and a private MariaDB server.
+//! Not yet here (issue 15): the sale-order workers.
 
 pub mod checker;
 mod cluster;
 pub mod consumer;
 mod database;
+mod faults;
 mod load;
+mod proxy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,9 +44,11 @@ use superhero_eventflow::ParkedQuery;
 use superhero_eventflow::config::redact;
 use superhero_eventflow::service::{SPOKE, SpokeService};
 
-use self::checker::{Fault, FaultKind, Ledger, Verdict};
-use self::cluster::{Launcher, Member, Role};
+use self::checker::{FaultKind, Ledger, Verdict};
+use self::cluster::{Launcher, Member, Own, Role};
 use self::database::{PrivateDatabase, PrivateMariaDb, PrivatePostgres};
+use self::faults::Injector;
+use self::proxy::Proxy;
 use super::wrk::free_addr;
 use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
@@ -176,8 +180,15 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         "eventflow": {
             "store": store,
             "certificates": {"secret": format!("the soak's certificates, seed {seed}")},
-            "hub": {"internal_host": "127.0.0.1", "internal_port": 0, "sweep_ms": 250},
-            "spoke": {"lease_ms": 2000},
+            // Spokes and peer hubs reach each hub through its proxy (external port, set
+            // per hub); a frozen link is noticed after 3 s of silence.
+            "hub": {
+                "internal_host": "127.0.0.1",
+                "external_host": "127.0.0.1",
+                "sweep_ms": 250,
+                "idle_timeout_ms": 3000,
+            },
+            "spoke": {"lease_ms": 2000, "idle_timeout_ms": 3000},
         },
     });
     let config_file = folder.join("soak.json");
@@ -212,11 +223,24 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         None => describe_store(&url),
     };
     let mut members: Vec<Member> = Vec::new();
+    let mut proxies = Vec::new();
     for i in 0..args.hubs.max(1) {
-        members.push(launcher.start(Role::Hub, i)?);
+        let port = free_addr()?.port();
+        let proxy = Proxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .await
+            .map_err(|e| bench(format!("a proxy for hub-{i}: {e}")))?;
+        let own = Own {
+            args: vec!["--port".into(), port.to_string()],
+            env: vec![(
+                "SUPERHERO__EVENTFLOW__HUB__EXTERNAL_PORT".into(),
+                proxy.port().to_string(),
+            )],
+        };
+        members.push(launcher.start(Role::Hub, i, own)?);
+        proxies.push(proxy);
     }
     for i in 0..args.consumers.max(1) {
-        members.push(launcher.start(Role::Consumer, i)?);
+        members.push(launcher.start(Role::Consumer, i, Own::default())?);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     while spoke.connected_hubs().len() < args.hubs.max(1) {
@@ -231,7 +255,7 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     // Give the consumers a moment to connect, so the first events are not all a backlog.
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
-        "soak: {} min on {durability}, {} hubs, {} consumers, {} events/s offered, a fault every ~{} s, seed {seed}",
+        "soak: {} min on {durability}, {} hubs behind fault proxies, {} consumers, {} events/s offered, a fault every ~{} s, seed {seed}",
         args.minutes,
         args.hubs.max(1),
         args.consumers.max(1),
@@ -249,109 +273,35 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         load.clone(),
     ));
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut faults: Vec<Fault> = Vec::new();
-    let mut pending: Vec<usize> = Vec::new();
-    let mut database_down: Option<(Instant, usize)> = None;
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(args.minutes.max(0.0) * 60.0);
     let mean = args.fault_every.max(0.5);
     let mut next_fault = started + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
-    loop {
+    let mut injector = Injector::new(members, launcher, database.take(), proxies, rng.clone());
+    while Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        injector.tick()?;
         let now = Instant::now();
-        restart(&mut members, &launcher, &mut faults, &mut pending)?;
-        if let Some((until, fault)) = database_down
-            && now >= until
-            && let Some(db) = database.as_mut()
-        {
-            tokio::task::block_in_place(|| db.start_again())?;
-            faults[fault].to_ms = now_ms();
-            database_down = None;
-        }
-        if now >= end {
-            break;
-        }
-        if now < next_fault {
+        if now < next_fault || now >= end {
             continue;
         }
         next_fault = now + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
-        let mut kinds = vec![
-            FaultKind::KillHub,
-            FaultKind::KillConsumer,
-            FaultKind::KillConsumer,
-        ];
-        if database.is_some() && database_down.is_none() {
-            kinds.push(FaultKind::StopDatabase);
+        if let Some(fault) = injector.inject()? {
+            eprintln!(
+                "soak [{:>5.1} s] {} {}{} · {} acknowledged",
+                started.elapsed().as_secs_f64(),
+                fault.target,
+                fault.kind.name(),
+                fault.pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                load.acknowledged()
+            );
         }
-        let kind = kinds[rng.random_range(0..kinds.len())];
-        let fault = match kind {
-            FaultKind::StopDatabase => {
-                let Some(db) = database.as_mut() else {
-                    continue;
-                };
-                let from_ms = now_ms();
-                tokio::task::block_in_place(|| db.stop_immediately())?;
-                let pause = Duration::from_millis(rng.random_range(2_000..5_000));
-                database_down = Some((Instant::now() + pause, faults.len()));
-                Fault {
-                    kind,
-                    target: "database".into(),
-                    pid: None,
-                    from_ms,
-                    to_ms: 0,
-                }
-            }
-            _ => {
-                let role = if kind == FaultKind::KillHub {
-                    Role::Hub
-                } else {
-                    Role::Consumer
-                };
-                let up: Vec<usize> = (0..members.len())
-                    .filter(|&i| members[i].role() == role && !members[i].is_down())
-                    .collect();
-                if up.is_empty() {
-                    continue;
-                }
-                let member = &mut members[up[rng.random_range(0..up.len())]];
-                let pause = Duration::from_millis(rng.random_range(500..2_000));
-                let from_ms = now_ms();
-                let Some(pid) = member.kill(pause) else {
-                    continue;
-                };
-                pending.push(faults.len());
-                Fault {
-                    kind,
-                    target: member.name.clone(),
-                    pid: Some(pid),
-                    from_ms,
-                    to_ms: 0,
-                }
-            }
-        };
-        eprintln!(
-            "soak [{:>5.1} s] {} {}{} · {} acknowledged",
-            started.elapsed().as_secs_f64(),
-            fault.target,
-            kind.name(),
-            fault.pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
-            load.acknowledged()
-        );
-        faults.push(fault);
     }
 
-    // Everything up again, the load stopped, then the drain.
-    while database_down.is_some() || members.iter().any(Member::is_down) {
+    // Everything healed, the load stopped, then the drain.
+    while !injector.settled() {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        restart(&mut members, &launcher, &mut faults, &mut pending)?;
-        if let Some((until, fault)) = database_down
-            && Instant::now() >= until
-            && let Some(db) = database.as_mut()
-        {
-            tokio::task::block_in_place(|| db.start_again())?;
-            faults[fault].to_ms = now_ms();
-            database_down = None;
-        }
+        injector.tick()?;
     }
     stop.cancel();
     let _ = load_task.await;
@@ -365,13 +315,10 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     let drain_deadline = Instant::now() + Duration::from_secs(args.drain_secs);
     let mut ledger = Ledger {
         acked,
-        faults,
         ..Ledger::default()
     };
     loop {
-        for member in &mut members {
-            member.supervise(&launcher)?;
-        }
+        injector.tick()?;
         (ledger.handled, _) = cluster::read_records(&folder)?;
         ledger.parked = parked(&spoke).await.unwrap_or_default();
         let verdict = checker::check(&ledger);
@@ -385,12 +332,10 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     let unreadable;
     (ledger.handled, unreadable) = cluster::read_records(&folder)?;
     ledger.parked = parked(&spoke).await?;
-    let exits: u32 = members.iter().map(|m| m.exits).sum();
-    for member in &mut members {
-        member.stop(Duration::from_secs(10));
-    }
+    ledger.faults = injector.log.clone();
+    let exits = injector.exits();
+    tokio::task::block_in_place(|| injector.shutdown());
     let _ = node.shutdown().await;
-    drop(database.take());
     if let Some(scratch) = scratch
         && let Err(error) = scratch.remove().await
     {
@@ -411,26 +356,6 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         return Err(bench(failure(&verdict, &self_test, unreadable)));
     }
     println!("  verdict              PASSED");
-    Ok(())
-}
-
-/// Starts again every member whose pause is over (closing its kill in the fault log) or
-/// that exited on its own.
-fn restart(
-    members: &mut [Member],
-    launcher: &Launcher,
-    faults: &mut [Fault],
-    pending: &mut Vec<usize>,
-) -> CliResult {
-    for member in members {
-        if member.supervise(launcher)?
-            && let Some(at) = pending
-                .iter()
-                .position(|&f| faults[f].target == member.name)
-        {
-            faults[pending.remove(at)].to_ms = now_ms();
-        }
-    }
     Ok(())
 }
 
