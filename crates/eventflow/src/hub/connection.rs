@@ -109,6 +109,10 @@ async fn serve(inner: Arc<HubInner>, tcp: TcpStream, addr: SocketAddr) {
                     break;
                 }
             }
+            Some(Err(frame_error)) if frame_error.is_connection_lost() => {
+                tracing::info!(%addr, peer = %identity, error = %frame_error, "connection lost");
+                break;
+            }
             Some(Err(frame_error)) => {
                 let error = Error::Protocol {
                     peer: identity.to_string(),

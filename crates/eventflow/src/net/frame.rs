@@ -32,6 +32,16 @@ pub enum FrameError {
     Version(u16),
 }
 
+impl FrameError {
+    /// Whether the connection was lost (closed or reset by the peer or the network,
+    /// without TLS's `close_notify`) rather than the peer breaking the protocol: a
+    /// network fault to log as such, not a protocol violation.
+    pub fn is_connection_lost(&self) -> bool {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+        matches!(self, FrameError::Io(io) if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
+    }
+}
+
 #[derive(Serialize)]
 struct OutEnvelope<'m, M> {
     v: u16,
@@ -164,6 +174,25 @@ mod tests {
 
         let mut buf = BytesMut::new();
         raw.encode(Bytes::from(vec![b' '; 2048]), &mut buf).unwrap();
-        assert!(matches!(codec().decode(&mut buf), Err(FrameError::Io(_))));
+        let oversized = codec().decode(&mut buf).unwrap_err();
+        assert!(matches!(oversized, FrameError::Io(_)));
+        assert!(
+            !oversized.is_connection_lost(),
+            "an oversized frame is the peer's fault"
+        );
+    }
+
+    #[test]
+    fn a_connection_closed_without_close_notify_is_lost_not_a_protocol_violation() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            ErrorKind::UnexpectedEof,
+            ErrorKind::ConnectionReset,
+            ErrorKind::BrokenPipe,
+        ] {
+            assert!(FrameError::Io(Error::new(kind, "gone")).is_connection_lost());
+        }
+        assert!(!FrameError::Io(Error::new(ErrorKind::InvalidData, "bad")).is_connection_lost());
+        assert!(!FrameError::Version(9).is_connection_lost());
     }
 }

@@ -178,6 +178,10 @@ async fn session(inner: &Arc<SpokeInner>, id: &str, host: &str, port: u16) -> Re
                     break;
                 }
             }
+            Some(Err(frame_error)) if frame_error.is_connection_lost() => {
+                tracing::info!(hub = %id, error = %frame_error, "connection lost");
+                break;
+            }
             Some(Err(frame_error)) => {
                 let error = Error::Protocol {
                     peer: format!("hub {id}"),
