@@ -40,18 +40,7 @@ pub fn h2load(
         &length.as_secs().max(1).to_string(),
         url,
     ]);
-    let cpu_before = server.cpu()?;
-    let output = command
-        .output()
-        .map_err(|e| CliError::Bench(format!("h2load: {e}")))?;
-    let cpu = server.cpu()? - cpu_before;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(CliError::Bench(format!(
-            "h2load failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
+    let (text, cpu) = super::wrk::load_tool(server, &mut command, "h2load")?;
     let (mut run, done) = parse(&text)
         .ok_or_else(|| CliError::Bench(format!("unreadable h2load report:\n{text}")))?;
     run.cpu_us = cpu.as_secs_f64() * 1e6 / (done as f64).max(1.0);

@@ -178,23 +178,34 @@ pub fn wrk(
     } else {
         command.arg(url);
     }
-    let cpu_before = server.cpu()?;
-    let output = command
-        .output()
-        .map_err(|e| CliError::Bench(format!("wrk: {e}")))?;
-    let cpu = server.cpu()? - cpu_before;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(CliError::Bench(format!(
-            "wrk failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
+    let (text, cpu) = load_tool(server, &mut command, "wrk")?;
     let mut run = parse_wrk(&text)
         .ok_or_else(|| CliError::Bench(format!("unreadable wrk report:\n{text}")))?;
     let requests = run.rate * duration.as_secs_f64();
     run.cpu_us = cpu.as_secs_f64() * 1e6 / requests.max(1.0);
     Ok(run)
+}
+
+/// Runs the load generator `command` (`name` in errors) against `server`: its standard
+/// output, and the server's CPU time while it ran.
+pub fn load_tool(
+    server: &Server,
+    command: &mut Command,
+    name: &str,
+) -> CliResult<(String, Duration)> {
+    let cpu_before = server.cpu()?;
+    let output = command
+        .output()
+        .map_err(|e| CliError::Bench(format!("{name}: {e}")))?;
+    let cpu = server.cpu()? - cpu_before;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(CliError::Bench(format!(
+            "{name} failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    Ok((text, cpu))
 }
 
 /// Requests/s, the 50 % and 99 % latencies and the refused count of a `wrk --latency`
