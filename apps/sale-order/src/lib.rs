@@ -30,6 +30,7 @@ pub mod error;
 pub mod notification;
 pub mod order;
 pub mod payment;
+pub mod reference;
 pub mod saga;
 pub mod settings;
 pub mod shipment;

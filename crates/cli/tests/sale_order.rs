@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use common::superhero;
 use hyper::Method;
+use sale_order::reference::Reference;
 use serde_json::{Value, json};
 use superhero_auth::signature::Algorithm;
 use superhero_testkit::http::{Client, Proto};
@@ -54,61 +55,16 @@ impl Kind {
     }
 
     fn reference(self) -> Vec<&'static str> {
-        let paid = [
-            "order-placed",
-            "confirmed-product-availability",
-            "confirmed-sales-area",
-            "payment-requested",
-            "notified-customer-of-payment-requested",
-            "payment-received",
-            "payment-confirmed",
-            "shipment-scheduled",
-        ];
-        let mut names = Vec::new();
         match self {
-            Kind::Delivered => {
-                names.extend(paid);
-                names.extend([
-                    "shipment-delivered",
-                    "notified-customer-of-shipment-delivered",
-                ]);
-            }
-            Kind::OutOfStock => names.extend([
-                "order-placed",
-                "order-canceled",
-                "notified-customer-of-product-unavailable",
-                "notified-customer-of-order-canceled",
-            ]),
-            Kind::AreaNotServed => names.extend([
-                "order-placed",
-                "confirmed-product-availability",
-                "order-canceled",
-                "notified-customer-of-sales-area-unavailable",
-                "notified-customer-of-order-canceled",
-            ]),
-            Kind::NeverPaid => {
-                names.extend(&paid[..5]);
-                for _ in 0..3 {
-                    names.extend([
-                        "payment-request-reminded",
-                        "notified-customer-of-payment-reminder",
-                    ]);
-                }
-                names.extend(["order-canceled", "notified-customer-of-order-canceled"]);
-            }
-            Kind::FailedAndRepaid => {
-                names.extend(paid);
-                names.extend([
-                    "shipment-failed",
-                    "notified-customer-of-shipment-failed",
-                    "payment-repayment-failed",
-                    "notified-customer-of-repayment-failed",
-                    "payment-repaid-to-customer",
-                    "notified-customer-of-repaid-payment",
-                ]);
-            }
+            Kind::Delivered => Reference::Delivered,
+            Kind::OutOfStock => Reference::OutOfStock,
+            Kind::AreaNotServed => Reference::AreaNotServed,
+            Kind::NeverPaid => Reference::NeverPaid { reminders: 3 },
+            Kind::FailedAndRepaid => Reference::FailedAndRepaid {
+                repayment_failures: 1,
+            },
         }
-        names
+        .names()
     }
 }
 
