@@ -2,7 +2,7 @@
 //! publishing spoke and two competing consuming spokes, each with its own connection pool
 //! (as separate processes would have).
 //!
-//! 0. **The database alone** ([`limit`]): the durability setting in force, and the
+//! 0. **The database alone** (`limit.rs`): the durability setting in force, and the
 //!    single-commit limit (one connection, one-row transactions back to back) for
 //!    `limit_secs`, so the figures below can be read as a fraction of the physical limit.
 //! 1. **Throughput**: `events` publishes from `concurrency` concurrent callers, then
