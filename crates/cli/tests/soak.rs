@@ -1,6 +1,7 @@
 //! `superhero bench soak`, short: the real command with its private PostgreSQL server,
-//! 2 hubs and 3 consumers in their own processes, a fault every 2 s (hubs and consumers
-//! killed, the database stopped) for about 25 s of load. The report must say that
+//! 2 hubs behind fault proxies and 3 consumers in their own processes, a fault every 2 s
+//! (hubs and consumers killed, the database stopped, hub links cut, frozen or delayed)
+//! for about 25 s of load. The report must say that
 //! nothing acknowledged was lost or doubled, that faults of each kind were injected, and
 //! that the checker caught the event whose records it hid (the checker's own rules are
 //! unit-tested in `bench/soak/checker.rs`).
