@@ -206,7 +206,11 @@ async fn concurrent_payments_and_carrier_reports_are_decided_once(backend: Backe
     }
     let payments = payers.iter_mut().map(|payer| pay(payer, &id, 4900));
     futures_util::future::join_all(payments).await;
+    // The one confirmation and the five refusals are published by concurrent handlers,
+    // in any order: wait for all six, then let a duplicate show itself.
     reached(&node, "payment", &id, "invalid-payment-confirmation", 5).await;
+    reached(&node, "payment", &id, "payment-confirmed", 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let payments = log(&node, "payment", &id).await;
     assert_eq!(
         payments
