@@ -70,17 +70,17 @@ pub struct SoakArgs {
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
     /// Events offered per second (one in ten a schedule).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate: u32,
     /// Mean seconds between faults.
     #[arg(long, default_value_t = 5.0)]
     pub fault_every: f64,
     /// Hub processes.
-    #[arg(long, default_value_t = 2)]
-    pub hubs: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub hubs: u16,
     /// Consuming spoke processes.
-    #[arg(long, default_value_t = 3)]
-    pub consumers: usize,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub consumers: u16,
     /// Seconds to wait after the load for every event to be handled.
     #[arg(long, default_value_t = 120)]
     pub drain_secs: u64,
@@ -101,6 +101,15 @@ pub enum Engine {
     Mariadb,
 }
 
+impl Engine {
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL",
+            Engine::Mariadb => "MariaDB",
+        }
+    }
+}
+
 /// Unix time, ms.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -115,6 +124,18 @@ pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
         format: global.log_format.unwrap_or_default(),
         level: "error".into(),
     });
+    if !(args.minutes > 0.0 && args.minutes.is_finite()) {
+        return Err(bench(format!(
+            "--minutes {}: give a number of minutes above 0",
+            args.minutes
+        )));
+    }
+    if !(args.fault_every > 0.0 && args.fault_every.is_finite()) {
+        return Err(bench(format!(
+            "--fault-every {}: give a number of seconds above 0",
+            args.fault_every
+        )));
+    }
     let folder = tempfile::Builder::new()
         .prefix("superhero-soak-")
         .tempdir()
@@ -136,43 +157,39 @@ pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
 }
 
 async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
-    let mut database: Option<Box<dyn PrivateDatabase>> = match &args.store {
-        Some(_) => None,
+    // On a server given by URL, a fresh schema (PostgreSQL) or database (MySQL/MariaDB),
+    // dropped afterwards; else a private server and its database.
+    let (mut database, store, scratch): (Option<Box<dyn PrivateDatabase>>, _, _) = match &args.store
+    {
+        Some(url) => {
+            let scratch = superhero_eventflow::scratch::ScratchDatabase::create(Some(url), "soak")
+                .await
+                .map_err(|e| bench(format!("a scratch database on {}: {e}", redact(url))))?;
+            (None, scratch.config().clone(), Some(scratch))
+        }
         None => {
             let dir = folder.join("database");
             std::fs::create_dir(&dir).map_err(|e| bench(e.to_string()))?;
             let port = free_addr()?.port();
             let engine = args.engine;
-            eprintln!("soak: starting a private {engine:?} server on port {port}");
-            Some(
-                tokio::task::spawn_blocking(move || -> CliResult<Box<dyn PrivateDatabase>> {
-                    Ok(match engine {
-                        Engine::Postgres => Box::new(PrivatePostgres::start(&dir, port)?),
-                        Engine::Mariadb => Box::new(PrivateMariaDb::start(&dir, port)?),
-                    })
+            eprintln!(
+                "soak: starting a private {} server on port {port}",
+                engine.name()
+            );
+            let db = tokio::task::spawn_blocking(move || -> CliResult<Box<dyn PrivateDatabase>> {
+                Ok(match engine {
+                    Engine::Postgres => Box::new(PrivatePostgres::start(&dir, port)?),
+                    Engine::Mariadb => Box::new(PrivateMariaDb::start(&dir, port)?),
                 })
-                .await
-                .map_err(|e| bench(e.to_string()))??,
-            )
-        }
-    };
-    // On a server given by URL, a fresh schema (PostgreSQL) or database (MySQL/MariaDB),
-    // dropped afterwards; on the private server, its `postgres` database.
-    let (store, scratch) = match (&args.store, &database) {
-        (Some(url), _) => {
-            let scratch = superhero_eventflow::scratch::ScratchDatabase::create(Some(url), "soak")
-                .await
-                .map_err(|e| bench(format!("a scratch database on {}: {e}", redact(url))))?;
-            (scratch.config().clone(), Some(scratch))
-        }
-        (None, Some(db)) => (
-            superhero_eventflow::StoreConfig {
+            })
+            .await
+            .map_err(|e| bench(e.to_string()))??;
+            let store = superhero_eventflow::StoreConfig {
                 url: db.url(),
                 ..superhero_eventflow::StoreConfig::default()
-            },
-            None,
-        ),
-        (None, None) => unreachable!("a private server is started when no URL is given"),
+            };
+            (Some(db), store, None)
+        }
     };
     let url = store.url.clone();
     let config = json!({
@@ -224,7 +241,7 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     };
     let mut members: Vec<Member> = Vec::new();
     let mut proxies = Vec::new();
-    for i in 0..args.hubs.max(1) {
+    for i in 0..usize::from(args.hubs) {
         let port = free_addr()?.port();
         let proxy = Proxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
             .await
@@ -239,11 +256,11 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         members.push(launcher.start(Role::Hub, i, own)?);
         proxies.push(proxy);
     }
-    for i in 0..args.consumers.max(1) {
+    for i in 0..usize::from(args.consumers) {
         members.push(launcher.start(Role::Consumer, i, Own::default())?);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
-    while spoke.connected_hubs().len() < args.hubs.max(1) {
+    while spoke.connected_hubs().len() < usize::from(args.hubs) {
         if Instant::now() > deadline {
             return Err(bench(format!(
                 "the hubs did not come up within 60 s (logs in {})",
@@ -257,8 +274,8 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     println!(
         "soak: {} min on {durability}, {} hubs behind fault proxies, {} consumers, {} events/s offered, a fault every ~{} s, seed {seed}",
         args.minutes,
-        args.hubs.max(1),
-        args.consumers.max(1),
+        usize::from(args.hubs),
+        usize::from(args.consumers),
         args.rate,
         args.fault_every
     );
@@ -268,7 +285,7 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     let load = Arc::new(load::Load::default());
     let load_task = tokio::spawn(load::run(
         spoke.clone(),
-        args.rate.max(1),
+        args.rate,
         stop.clone(),
         load.clone(),
     ));
