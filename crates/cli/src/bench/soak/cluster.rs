@@ -97,7 +97,7 @@ impl Launcher {
             }
         }
         // Killed with the driver, should it die without cleaning up (the death signal
-        // follows the spawning thread: a runtime worker, alive as long as the driver).
+        // follows the spawning thread: the driver's main thread, which runs the soak).
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut command, || {

@@ -188,7 +188,7 @@ impl Injector {
                     .push((Instant::now() + pause, Heal::Link(hub), self.log.len()));
                 Fault {
                     kind,
-                    target: format!("hub-{hub} link"),
+                    target: format!("hub-{hub}"),
                     pid: None,
                     from_ms,
                     to_ms: 0,

@@ -1,7 +1,7 @@
 //! The soak's load, from the driver's own spoke: at a fixed offered rate, a publish of a
 //! `tick` (nine in ten) or a schedule of a `timer` 1 – 4 s ahead (one in ten), each
 //! call its own task (at most [`IN_FLIGHT`] at once: beyond that a tick is skipped and
-//! counted refused), every acknowledged call written down for the checker. One publish
+//! counted as skipped), every acknowledged call written down for the checker. One publish
 //! in twenty also has a waiter (`Spoke::wait` for that tick, started before it), which
 //! exercises the waits through the faults.
 
@@ -16,13 +16,14 @@ use super::checker::{Acked, Kind};
 use super::{DOMAIN, now_ms};
 
 /// Calls in flight at most.
-const IN_FLIGHT: usize = 512;
+pub const IN_FLIGHT: usize = 512;
 
 /// What the load did.
 #[derive(Default)]
 pub struct Load {
     acked: Mutex<Vec<Acked>>,
     refused: AtomicU64,
+    skipped: AtomicU64,
     in_flight: AtomicUsize,
     waited: AtomicU64,
     wait_failed: AtomicU64,
@@ -45,9 +46,14 @@ impl Load {
             .clone()
     }
 
-    /// Calls that failed (or were skipped with too many in flight).
+    /// Calls that failed.
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Ticks skipped because [`IN_FLIGHT`] calls were already waiting.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 
     /// Waits answered, and waits that failed or timed out.
@@ -73,7 +79,7 @@ pub async fn run(spoke: Spoke, rate: u32, stop: CancellationToken, load: Arc<Loa
         while tasks.try_join_next().is_some() {}
         n += 1;
         if load.in_flight.load(Ordering::Relaxed) >= IN_FLIGHT {
-            load.refused.fetch_add(1, Ordering::Relaxed);
+            load.skipped.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         load.in_flight.fetch_add(1, Ordering::Relaxed);

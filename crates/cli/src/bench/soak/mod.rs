@@ -124,13 +124,21 @@ pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
         format: global.log_format.unwrap_or_default(),
         level: "error".into(),
     });
-    if !(args.minutes > 0.0 && args.minutes.is_finite()) {
+    if !(args.minutes > 0.0 && args.minutes <= 10_080.0) {
         return Err(bench(format!(
-            "--minutes {}: give a number of minutes above 0",
+            "--minutes {}: give a number of minutes above 0 and at most a week (10080)",
             args.minutes
         )));
     }
-    if !(args.fault_every > 0.0 && args.fault_every.is_finite()) {
+    if let Some(url) = &args.store
+        && !(url.starts_with("postgres") || url.starts_with("mysql") || url.starts_with("mariadb"))
+    {
+        return Err(bench(format!(
+            "--store {}: give a PostgreSQL (postgres://…) or MySQL/MariaDB (mysql://…) server's URL",
+            redact(url)
+        )));
+    }
+    if !(args.fault_every > 0.0 && args.fault_every <= 3_600.0) {
         return Err(bench(format!(
             "--fault-every {}: give a number of seconds above 0",
             args.fault_every
@@ -165,7 +173,8 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
             let scratch = superhero_eventflow::scratch::ScratchDatabase::create(Some(url), "soak")
                 .await
                 .map_err(|e| bench(format!("a scratch database on {}: {e}", redact(url))))?;
-            (None, scratch.config().clone(), Some(scratch))
+            let config = scratch.config().clone();
+            (None, config, Some(Scratch(Some(scratch))))
         }
         None => {
             let dir = folder.join("database");
@@ -305,11 +314,9 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         next_fault = now + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
         if let Some(fault) = injector.inject()? {
             eprintln!(
-                "soak [{:>5.1} s] {} {}{} · {} acknowledged",
+                "soak [{:>5.1} s] {} · {} acknowledged",
                 started.elapsed().as_secs_f64(),
-                fault.target,
-                fault.kind.name(),
-                fault.pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                fault.describe(),
                 load.acknowledged()
             );
         }
@@ -344,20 +351,17 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    // Let a late redelivery show itself before the final reading.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let unreadable;
-    (ledger.handled, unreadable) = cluster::read_records(&folder)?;
+    // Let a late redelivery show itself (a lease, two sweeps and a margin), then read
+    // the records once every consumer has stopped, so none is written after the reading.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     ledger.parked = parked(&spoke).await?;
     ledger.faults = injector.log.clone();
     let exits = injector.exits();
     tokio::task::block_in_place(|| injector.shutdown());
+    let unreadable;
+    (ledger.handled, unreadable) = cluster::read_records(&folder)?;
     let _ = node.shutdown().await;
-    if let Some(scratch) = scratch
-        && let Err(error) = scratch.remove().await
-    {
-        eprintln!("soak: could not drop the scratch database: {error}");
-    }
+    drop(scratch);
 
     let verdict = checker::check(&ledger);
     let self_test = check_the_checker(&ledger);
@@ -374,6 +378,24 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     }
     println!("  verdict              PASSED");
     Ok(())
+}
+
+/// The scratch schema or database on a server given by `--store`: dropped when the run
+/// ends, however it ends (success, failure, interruption).
+struct Scratch(Option<superhero_eventflow::scratch::ScratchDatabase>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some(scratch) = self.0.take() else {
+            return;
+        };
+        let removed = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(scratch.remove())
+        });
+        if let Err(error) = removed {
+            eprintln!("soak: could not drop the scratch database: {error}");
+        }
+    }
 }
 
 /// A store given by URL, as the report names it.
@@ -408,29 +430,54 @@ async fn parked(
     }
 }
 
-/// Hides the records of one handled, acknowledged publish and checks that the checker
-/// names exactly that event lost. `Err` says what went wrong.
+/// Checks the checker on this run's data: hides the records of one handled, acknowledged
+/// publish (the verdict must name exactly that event lost), and copies one record as if a
+/// second process had handled it again with no fault around (the verdict must name
+/// exactly that event doubled). `Err` says what went wrong.
 fn check_the_checker(ledger: &Ledger) -> Result<uuid::Uuid, String> {
     let handled: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
     let Some(victim) = ledger
         .acked
         .iter()
-        .find(|a| handled.contains(&a.id))
+        .find(|a| a.kind == checker::Kind::Publish && handled.contains(&a.id))
         .map(|a| a.id)
     else {
-        return Err("no handled event to hide".into());
+        return Err("no handled publish to hide".into());
     };
     let mut hidden = ledger.clone();
     hidden.handled.retain(|h| h.id != victim);
     let verdict = checker::check(&hidden);
-    if verdict.lost == [victim] {
-        Ok(victim)
-    } else {
-        Err(format!(
+    if verdict.lost != [victim] {
+        return Err(format!(
             "hid the records of {victim}, but the checker reported lost {:?}",
             verdict.lost
-        ))
+        ));
     }
+    let mut copied = ledger.clone();
+    if let Some(mut again) = ledger.handled.iter().find(|h| h.id == victim).cloned() {
+        // Long after every fault and record, by a process that was never killed.
+        again.at_ms = ledger
+            .faults
+            .iter()
+            .map(|f| f.to_ms.max(f.from_ms))
+            .chain(ledger.handled.iter().map(|h| h.at_ms))
+            .max()
+            .unwrap_or(again.at_ms)
+            + 60_000;
+        again.pid = u32::MAX;
+        copied.handled.push(again);
+    }
+    let doubled: Vec<uuid::Uuid> = checker::check(&copied)
+        .doubled
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    if doubled != [victim] {
+        return Err(format!(
+            "handled {victim} a second time, but the checker reported doubled {doubled:?}"
+        ));
+    }
+    Ok(victim)
 }
 
 fn report(
@@ -447,10 +494,12 @@ fn report(
         .filter(|a| a.kind == checker::Kind::Schedule)
         .count();
     println!(
-        "  acknowledged         {} publishes, {} schedules; {} calls refused (the database or every hub away)",
+        "  acknowledged         {} publishes, {} schedules; {} calls refused (the database or every hub away), {} skipped ({} calls already in flight)",
         ledger.acked.len() - schedules,
         schedules,
-        load.refused()
+        load.refused(),
+        load.skipped(),
+        load::IN_FLIGHT
     );
     let distinct: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
     println!(
@@ -522,7 +571,9 @@ fn report(
     }
     match self_test {
         Ok(id) => {
-            println!("  checker self-test    hid the records of {id}: reported lost, as it must")
+            println!(
+                "  checker self-test    hid the records of {id}: reported lost; handled it twice: reported doubled, as it must"
+            )
         }
         Err(error) => println!("  checker self-test    FAILED: {error}"),
     }
@@ -551,6 +602,17 @@ fn failure(verdict: &Verdict, self_test: &Result<uuid::Uuid, String>, unreadable
             "{} acknowledged events lost: {}",
             verdict.lost.len(),
             ids(verdict.lost.iter().map(ToString::to_string).collect())
+        ));
+    }
+    if !verdict.parked.is_empty() {
+        reasons.push(format!(
+            "{} events parked (deliveries used up by faults; a replay would be a manual step): {}",
+            verdict.parked.len(),
+            ids(verdict
+                .parked
+                .iter()
+                .map(|(id, reason)| format!("{id} ({reason})"))
+                .collect())
         ));
     }
     if !verdict.doubled.is_empty() {
