@@ -389,18 +389,23 @@ impl Server {
 
     /// SIGTERM, then SIGKILL after 15 s.
     pub fn stop(&mut self) {
-        // SAFETY: kill(2) on the child we started.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child, Duration::from_secs(15));
     }
+}
+
+/// SIGTERM to `child`, then SIGKILL if it has not exited within `grace`; reaps it.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    // SAFETY: kill(2) on a child we started and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[cfg(test)]

@@ -250,17 +250,8 @@ impl PrivateDatabase for PrivateMariaDb {
 impl Drop for PrivateMariaDb {
     fn drop(&mut self) {
         if let Some(mut server) = self.server.take() {
-            // SAFETY: kill(2) on our own child: a clean shutdown.
-            unsafe { libc::kill(server.id() as libc::pid_t, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if server.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = server.kill();
-            let _ = server.wait();
+            // A clean shutdown; SIGKILL after 30 s.
+            crate::bench::wrk::terminate(&mut server, Duration::from_secs(30));
         }
     }
 }

@@ -40,9 +40,9 @@ use serde_json::json;
 use superhero_core::config::Config;
 use superhero_core::logging::{self, LogConfig};
 use superhero_core::{CancellationToken, Core};
-use superhero_eventflow::ParkedQuery;
 use superhero_eventflow::config::redact;
 use superhero_eventflow::service::{SPOKE, SpokeService};
+use superhero_eventflow::{Backend, ParkedQuery};
 
 use self::checker::{FaultKind, Ledger, Verdict};
 use self::cluster::{Launcher, Member, Own, Role};
@@ -110,12 +110,9 @@ impl Engine {
     }
 }
 
-/// Unix time, ms.
+/// Unix time, ms (eventflow's clock, as the store stamps events).
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    u64::try_from(superhero_eventflow::Timestamp::now().as_millis()).unwrap_or(0)
 }
 
 /// Runs the soak.
@@ -131,7 +128,10 @@ pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
         )));
     }
     if let Some(url) = &args.store
-        && !(url.starts_with("postgres") || url.starts_with("mysql") || url.starts_with("mariadb"))
+        && !matches!(
+            Backend::from_url(url),
+            Ok(Backend::Postgres | Backend::MySql)
+        )
     {
         return Err(bench(format!(
             "--store {}: give a PostgreSQL (postgres://…) or MySQL/MariaDB (mysql://…) server's URL",
@@ -400,10 +400,9 @@ impl Drop for Scratch {
 
 /// A store given by URL, as the report names it.
 fn describe_store(url: &str) -> String {
-    let engine = if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "MySQL/MariaDB"
+    let engine = match Backend::from_url(url) {
+        Ok(Backend::Postgres) => "PostgreSQL",
+        _ => "MySQL/MariaDB",
     };
     format!("{engine} ({}, never stopped)", redact(url))
 }
