@@ -1,10 +1,12 @@
 //! `superhero bench soak`, short: the real command with its private PostgreSQL server,
-//! 2 hubs behind fault proxies and 3 consumers in their own processes, a fault every 2 s
-//! (hubs and consumers killed, the database stopped, hub links cut, frozen or delayed)
-//! for about 25 s of load. The report must say that
-//! nothing acknowledged was lost or doubled, that faults of each kind were injected, and
-//! that the checker caught the event whose records it hid (the checker's own rules are
-//! unit-tested in `bench/soak/checker.rs`).
+//! 2 hubs behind fault proxies, 3 consumers and the sale-order app on 2 workers in their
+//! own processes, a fault every 2 s (hubs, consumers and workers killed, the database
+//! stopped, hub links cut, frozen or delayed) for about 25 s of load and 2 orders a
+//! second. The report must say that nothing acknowledged was lost or doubled, that every
+//! acknowledged order ended as `sale-order.md` says, that faults of each kind were
+//! injected, and that the checkers caught the event whose records they hid and the
+//! orders' logs they tampered with (the checkers' own rules are unit-tested in
+//! `bench/soak/checker.rs` and `bench/soak/sagas.rs`).
 //!
 //! The same on a private MariaDB server (`--engine mariadb`). Needs the servers'
 //! programs (`initdb`, `pg_ctl`; `mariadb-install-db`, `mariadbd`), which every machine of
@@ -27,6 +29,10 @@ fn soak(extra: &[&str]) -> (bool, String, String) {
             "7",
             "--drain-secs",
             "120",
+            "--orders",
+            "2",
+            "--payment-window-secs",
+            "8",
         ])
         .args(extra)
         .output()
@@ -65,6 +71,22 @@ fn assert_passed(passed: bool, stdout: &str, stderr: &str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(publishes > 500, "the load ran: {acknowledged}");
+    let orders = line(stdout, "orders ");
+    let placed: u64 = orders
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(placed >= 20, "orders were placed: {orders}");
+    assert!(
+        orders.contains(&format!("{placed} acknowledged, {placed} ended exactly")),
+        "{orders}"
+    );
+    assert!(line(stdout, "orders wrong").ends_with(" 0"), "{stdout}");
+    assert!(
+        line(stdout, "order self-test").contains("as they must be"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -76,7 +98,12 @@ fn a_short_soak_on_a_private_postgresql_with_kills_and_database_stops_passes() {
 
 fn assert_every_fault_injected(stdout: &str) {
     let faults = line(stdout, "faults");
-    for kind in ["hub killed", "consumer killed", "database stopped"] {
+    for kind in [
+        "hub killed",
+        "consumer killed",
+        "worker killed",
+        "database stopped",
+    ] {
         assert!(faults.contains(kind), "{kind} injected: {faults}");
     }
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use clap::Args;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::Method;
 use serde_json::{Value, json};
 use superhero_auth::signature::{Signer, SigningKey};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -259,7 +259,13 @@ async fn publish(
     for i in 0..posts {
         every.tick().await;
         let body = json!({"title": format!("round {round} post {i}"), "body": "a streamed post"});
-        let target = signed(addr, &signer, "/posts", Bytes::from(body.to_string()))?;
+        let target = Target::signed(
+            addr,
+            &signer,
+            Method::POST,
+            "/posts",
+            Bytes::from(body.to_string()),
+        )?;
         sent.spawn(async move { load::once(&target).await });
     }
     while let Some(answer) = sent.join_next().await {
@@ -274,34 +280,15 @@ async fn publish(
     Ok(())
 }
 
-/// A signed `POST path` with `body`.
-fn signed(addr: SocketAddr, signer: &Signer, path: &str, body: Bytes) -> Result<Target, String> {
-    let authority = addr.to_string();
-    let headers = signer
-        .sign("POST", &authority, path, &body)
-        .map_err(|e| e.to_string())?;
-    let mut target = Target::post_json(addr, path, &Value::Null);
-    target.body = body;
-    let value = |text: String| HeaderValue::try_from(text).map_err(|e| e.to_string());
-    target.headers.push((
-        HeaderName::from_static("signature-input"),
-        value(headers.signature_input)?,
-    ));
-    target.headers.push((
-        HeaderName::from_static("signature"),
-        value(headers.signature)?,
-    ));
-    if let Some(digest) = headers.content_digest {
-        target
-            .headers
-            .push((HeaderName::from_static("content-digest"), value(digest)?));
-    }
-    Ok(target)
-}
-
 /// One stream ticket.
 async fn ticket(addr: SocketAddr, signer: &Signer) -> Result<String, String> {
-    let target = signed(addr, signer, "/eventlog/tickets", Bytes::new())?;
+    let target = Target::signed(
+        addr,
+        signer,
+        Method::POST,
+        "/eventlog/tickets",
+        Bytes::new(),
+    )?;
     let (status, body) = load::once(&target).await?;
     if status != 201 {
         return Err(format!(

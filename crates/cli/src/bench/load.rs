@@ -15,6 +15,7 @@ use hyper::client::conn::{http1, http2};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
+use superhero_auth::signature::Signer;
 use tokio::net::TcpStream;
 
 /// How to talk to the target.
@@ -64,6 +65,41 @@ impl Target {
             headers: Vec::new(),
             body: Bytes::new(),
         }
+    }
+
+    /// `method path` with `body` (JSON, when not empty), signed by `signer` (RFC 9421:
+    /// `Signature-Input`, `Signature` and, with a body, `Content-Digest`), in clear text
+    /// HTTP/1.1.
+    pub fn signed(
+        addr: SocketAddr,
+        signer: &Signer,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Self, String> {
+        let headers = signer
+            .sign(method.as_str(), &addr.to_string(), path, &body)
+            .map_err(|e| e.to_string())?;
+        let mut target = Target {
+            method,
+            body,
+            ..Target::post_json(addr, path, &serde_json::Value::Null)
+        };
+        let value = |text: String| HeaderValue::try_from(text).map_err(|e| e.to_string());
+        target.headers.push((
+            HeaderName::from_static("signature-input"),
+            value(headers.signature_input)?,
+        ));
+        target.headers.push((
+            HeaderName::from_static("signature"),
+            value(headers.signature)?,
+        ));
+        if let Some(digest) = headers.content_digest {
+            target
+                .headers
+                .push((HeaderName::from_static("content-digest"), value(digest)?));
+        }
+        Ok(target)
     }
 
     /// A JSON `POST path` with `body`, in clear text HTTP/1.1.

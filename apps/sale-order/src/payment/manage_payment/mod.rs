@@ -60,16 +60,17 @@ impl ManagePayment {
         let Some((_, placed)) = saga::placed(self.spoke.store(), &order_id).await? else {
             return Ok(());
         };
-        let window = confirmed.reply(PAYMENT_WINDOW_ELAPSED, &Window { window: 1 })?;
-        self.spoke
-            .schedule(later(self.settings.payment_window()), window)
-            .await?;
+        // The request is logged before its window is scheduled (see `repay`).
         let requested = PaymentRequested {
             amount: placed.total,
             reference: order_id,
         };
         self.spoke
             .publish(confirmed.reply(PAYMENT_REQUESTED, &requested)?)
+            .await?;
+        let window = confirmed.reply(PAYMENT_WINDOW_ELAPSED, &Window { window: 1 })?;
+        self.spoke
+            .schedule(later(self.settings.payment_window()), window)
             .await?;
         Ok(())
     }
@@ -197,6 +198,13 @@ impl ManagePayment {
                 .await?;
             return Ok(());
         }
+        // The failure is logged before its retry is scheduled: a handler that dies
+        // between the two is delivered again and repeats both (the same ids), whereas a
+        // retry scheduled first could come due before that redelivery and repay an order
+        // whose failed attempt is then never logged (found by the soak).
+        self.spoke
+            .publish(cause.reply(PAYMENT_REPAYMENT_FAILED, &Attempt { attempt })?)
+            .await?;
         let next = Attempt {
             attempt: attempt + 1,
         };
@@ -205,9 +213,6 @@ impl ManagePayment {
                 later(self.settings.repayment_backoff(attempt + 1)),
                 cause.reply(REPAYMENT_DUE, &next)?,
             )
-            .await?;
-        self.spoke
-            .publish(cause.reply(PAYMENT_REPAYMENT_FAILED, &Attempt { attempt })?)
             .await?;
         Ok(())
     }

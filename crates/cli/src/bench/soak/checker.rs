@@ -84,6 +84,8 @@ pub enum FaultKind {
     KillHub,
     /// SIGKILL of a consuming spoke, then a restart.
     KillConsumer,
+    /// SIGKILL of a sale-order worker, restarted by its supervisor.
+    KillWorker,
     /// The database server stopped (immediate shutdown), then started again.
     StopDatabase,
     /// Every connection through a hub's proxy closed, new ones refused, then healed.
@@ -99,7 +101,7 @@ impl Fault {
     /// `database stopped`.
     pub fn describe(&self) -> String {
         let what = match self.kind {
-            FaultKind::KillHub | FaultKind::KillConsumer => "killed",
+            FaultKind::KillHub | FaultKind::KillConsumer | FaultKind::KillWorker => "killed",
             FaultKind::StopDatabase => "stopped",
             FaultKind::CutLink => "link cut",
             FaultKind::FreezeLink => "link frozen",
@@ -116,6 +118,7 @@ impl FaultKind {
         match self {
             FaultKind::KillHub => "hub killed",
             FaultKind::KillConsumer => "consumer killed",
+            FaultKind::KillWorker => "worker killed",
             FaultKind::StopDatabase => "database stopped",
             FaultKind::CutLink => "link cut",
             FaultKind::FreezeLink => "link frozen",
@@ -242,10 +245,13 @@ fn explained(first: &Handled, second: &Handled, faults: &[Fault]) -> bool {
             fault.from_ms <= first.at_ms + SETTLE_WINDOW_MS && fault.to_ms >= first.at_ms
         }
         // Neither a hub nor the network is on the path of a delivery's claim or
-        // settlement (the consuming spoke's own statements): they explain nothing.
-        FaultKind::KillHub | FaultKind::CutLink | FaultKind::FreezeLink | FaultKind::DelayLink => {
-            false
-        }
+        // settlement (the consuming spoke's own statements), and a sale-order worker
+        // does not handle soak events: they explain nothing.
+        FaultKind::KillHub
+        | FaultKind::KillWorker
+        | FaultKind::CutLink
+        | FaultKind::FreezeLink
+        | FaultKind::DelayLink => false,
     })
 }
 

@@ -1,5 +1,6 @@
-//! The soak's processes: hubs (`superhero hub`) and consuming spokes (`superhero bench
-//! soak-consumer`), each a child of the driver with its log in the run's folder. The
+//! The soak's processes: hubs (`superhero hub`), consuming spokes (`superhero bench
+//! soak-consumer`) and the sale-order workers (`superhero run authorization sale-order
+//! --workers N`: a supervisor and its workers), each a child of the driver with its log in the run's folder. The
 //! driver kills them (SIGKILL), restarts them after a pause, and restarts any that exits
 //! on its own (a node started while the database is stopped fails its start-up and
 //! exits: it is started again, as a supervisor would).
@@ -18,6 +19,9 @@ pub enum Role {
     Hub,
     /// `superhero bench soak-consumer`.
     Consumer,
+    /// `superhero run authorization sale-order --workers N`: the cluster supervisor,
+    /// which restarts its own workers.
+    Workers,
 }
 
 /// One process of the soak, and how to start it again.
@@ -59,6 +63,7 @@ impl Launcher {
         let name = match role {
             Role::Hub => format!("hub-{index}"),
             Role::Consumer => format!("consumer-{index}"),
+            Role::Workers => format!("sale-order-{index}"),
         };
         let mut member = Member {
             name,
@@ -94,6 +99,9 @@ impl Launcher {
                 command
                     .args(["bench", "soak-consumer", "--records"])
                     .arg(self.records(&member.name));
+            }
+            Role::Workers => {
+                command.args(["run", "authorization", "sale-order"]);
             }
         }
         // Killed with the driver, should it die without cleaning up (the death signal
@@ -155,6 +163,11 @@ impl Member {
         Ok(false)
     }
 
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether it is down after a kill, waiting for its restart.
     pub fn is_down(&self) -> bool {
         self.down_until.is_some()
@@ -175,6 +188,25 @@ impl Drop for Member {
             let _ = child.wait();
         }
     }
+}
+
+/// The live (not zombie) child processes of `parent`, from `/proc/*/stat`.
+pub fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+            let mut after = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+            let state = after.next()?;
+            let ppid: u32 = after.next()?.parse().ok()?;
+            (ppid == parent && state != "Z" && state != "X").then_some(pid)
+        })
+        .collect()
 }
 
 /// Reads every `*.records` file of `folder`: (event id, unix ms, pid) per line; lines

@@ -6,6 +6,7 @@
 //! | fault | undone after |
 //! | --- | --- |
 //! | SIGKILL of a hub or of a consumer | 0.5 – 2 s (restarted) |
+//! | SIGKILL of a sale-order worker | its supervisor restarts it (≥ 100 ms) |
 //! | the database stopped (immediate) | 2 – 5 s (started again) |
 //! | a hub's link cut (every connection closed) | 1 – 3 s |
 //! | a hub's link frozen (half-open) | 2 – 6 s |
@@ -44,6 +45,11 @@ pub struct Injector {
     pub log: Vec<Fault>,
     /// Kills whose member has not been restarted yet (indexes into `log`).
     kills: Vec<usize>,
+    /// Killed sale-order workers whose supervisor has not replaced them yet: (index
+    /// into `log`, the killed pid).
+    worker_kills: Vec<(usize, u32)>,
+    /// Workers each sale-order supervisor runs.
+    workers: usize,
     heals: Vec<(Instant, Heal, usize)>,
 }
 
@@ -54,6 +60,7 @@ impl Injector {
         launcher: Launcher,
         database: Option<Box<dyn PrivateDatabase>>,
         proxies: Vec<Proxy>,
+        workers: usize,
         rng: StdRng,
     ) -> Self {
         Self {
@@ -64,6 +71,8 @@ impl Injector {
             rng,
             log: Vec::new(),
             kills: Vec::new(),
+            worker_kills: Vec::new(),
+            workers,
             heals: Vec::new(),
         }
     }
@@ -80,6 +89,18 @@ impl Injector {
             {
                 self.log[self.kills.remove(at)].to_ms = now_ms();
             }
+        }
+        if !self.worker_kills.is_empty() {
+            let running = self.running_workers();
+            let replaced = running.len() >= self.workers;
+            let log = &mut self.log;
+            self.worker_kills.retain(|&(fault, pid)| {
+                let done = replaced && !running.contains(&pid);
+                if done {
+                    log[fault].to_ms = now_ms();
+                }
+                !done
+            });
         }
         let now = Instant::now();
         let (due, later): (Vec<_>, Vec<_>) = self.heals.drain(..).partition(|(at, ..)| *at <= now);
@@ -100,7 +121,17 @@ impl Injector {
 
     /// Whether every fault has been undone.
     pub fn settled(&self) -> bool {
-        self.kills.is_empty() && self.heals.is_empty()
+        self.kills.is_empty() && self.heals.is_empty() && self.worker_kills.is_empty()
+    }
+
+    /// The pids of the sale-order workers running now.
+    fn running_workers(&self) -> Vec<u32> {
+        self.members
+            .iter()
+            .filter(|m| m.role() == Role::Workers)
+            .filter_map(Member::pid)
+            .flat_map(super::cluster::children)
+            .collect()
     }
 
     /// Injects one fault chosen at random (none when nothing is left to break).
@@ -117,6 +148,9 @@ impl Injector {
             .heals
             .iter()
             .any(|(_, h, _)| matches!(h, Heal::Database));
+        if self.workers > 0 && self.members.iter().any(|m| m.role() == Role::Workers) {
+            kinds.push(FaultKind::KillWorker);
+        }
         if self.database.is_some() && !database_down {
             kinds.push(FaultKind::StopDatabase);
         }
@@ -144,6 +178,25 @@ impl Injector {
                 Fault {
                     kind,
                     target: member.name.clone(),
+                    pid: Some(pid),
+                    from_ms,
+                    to_ms: 0,
+                }
+            }
+            FaultKind::KillWorker => {
+                let running = self.running_workers();
+                if running.is_empty() {
+                    return Ok(None);
+                }
+                let pid = running[self.rng.random_range(0..running.len())];
+                // SAFETY: kill(2) with a pid just read as a live child of our supervisor.
+                if unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) } != 0 {
+                    return Ok(None);
+                }
+                self.worker_kills.push((self.log.len(), pid));
+                Fault {
+                    kind,
+                    target: "sale-order worker".into(),
                     pid: Some(pid),
                     from_ms,
                     to_ms: 0,

@@ -5,21 +5,25 @@
 //! or with `--keep`):
 //!
 //! 1. a private PostgreSQL server ([`database`]; or `--store URL`, without database
-//!    stops), 2 hubs and 3 consuming spokes, each in its own process ([`cluster`],
+//!    stops), 2 hubs, 3 consuming spokes and the sale-order app on 2 workers (`superhero
+//!    run authorization sale-order --workers 2`), each in its own process ([`cluster`],
 //!    [`consumer`]); the driver (this process) publishes and schedules through a spoke of
-//!    its own at `--rate` events/s, and waits for some of them ([`load`]);
+//!    its own at `--rate` events/s, and waits for some of them ([`load`]); and places
+//!    `--orders` sale orders a second through the workers' HTTP API, pays them and plays
+//!    their carrier ([`orders`]);
 //! 2. every `--fault-every` seconds (0.5 – 1.5 × at random) one fault ([`faults`]):
-//!    SIGKILL of a hub or of a consumer, an immediate stop of the database, or a hub's
-//!    link cut, frozen (half-open) or delayed by the fault proxy in front of it
-//!    ([`proxy`]), each undone after a few seconds;
+//!    SIGKILL of a hub, of a consumer or of a sale-order worker, an immediate stop of
+//!    the database, or a hub's link cut, frozen (half-open) or delayed by the fault proxy
+//!    in front of it ([`proxy`]), each undone after a few seconds;
 //! 3. after `--minutes`, the load stops, every process runs, and the driver waits until
-//!    every acknowledged event is handled or parked (`--drain-secs` at most);
+//!    every acknowledged event is handled or parked and every acknowledged order's saga
+//!    is over (`--drain-secs` at most);
 //! 4. [`checker`] gives the verdict from the acknowledgements, the handlers' records,
-//!    the parked events and the fault log; then checks the checker: it hides one event's
-//!    records and the verdict must name that event lost. The report ends `PASSED` or the
-//!    command fails naming the events.
-//!
-//! Not yet here (issue 15): the sale-order workers.
+//!    the parked events and the fault log, and [`sagas`] compares each order's log with
+//!    its reference log; then the driver checks both checkers: it hides one event's
+//!    records (the verdict must name that event lost), and drops and doubles an event of
+//!    an order's log (the order must fail). The report ends `PASSED` or the command
+//!    fails naming the events and orders.
 
 pub mod checker;
 mod cluster;
@@ -27,7 +31,9 @@ pub mod consumer;
 mod database;
 mod faults;
 mod load;
+mod orders;
 mod proxy;
+mod sagas;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,12 +55,22 @@ use self::cluster::{Launcher, Member, Own, Role};
 use self::database::{PrivateDatabase, PrivateMariaDb, PrivatePostgres};
 use self::faults::Injector;
 use self::proxy::Proxy;
+use self::sagas::Sagas;
 use super::wrk::free_addr;
 use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
 
 /// The domain of every soak event.
 pub const DOMAIN: &str = "soak";
+
+/// Reminders before an unpaid sale order is canceled.
+const REMINDERS: u32 = 1;
+
+/// Repayments that fail before one succeeds (the simulated gateway).
+const REPAYMENT_FAILURES: u32 = 1;
+
+/// The user who plays the carrier.
+const CARRIER: &str = "soak-carrier";
 
 /// Options of `superhero bench soak`.
 #[derive(Debug, Args)]
@@ -81,6 +97,16 @@ pub struct SoakArgs {
     /// Consuming spoke processes.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     pub consumers: u16,
+    /// Sale orders placed per second (0: no sale-order workers).
+    #[arg(long, default_value_t = 1.0)]
+    pub orders: f64,
+    /// Sale-order worker processes.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: u16,
+    /// The sale-order payment window, seconds: the driver pays within half of it; an
+    /// unpaid order is reminded once after it and canceled after the next.
+    #[arg(long, default_value_t = 30)]
+    pub payment_window_secs: u64,
     /// Seconds to wait after the load for every event to be handled.
     #[arg(long, default_value_t = 120)]
     pub drain_secs: u64,
@@ -136,6 +162,18 @@ pub async fn execute(global: &GlobalArgs, args: SoakArgs) -> CliResult {
         return Err(bench(format!(
             "--store {}: give a PostgreSQL (postgres://…) or MySQL/MariaDB (mysql://…) server's URL",
             redact(url)
+        )));
+    }
+    if !(args.orders >= 0.0 && args.orders <= 1_000.0) {
+        return Err(bench(format!(
+            "--orders {}: give a number of orders a second from 0 to 1000",
+            args.orders
+        )));
+    }
+    if !(2..=3_600).contains(&args.payment_window_secs) {
+        return Err(bench(format!(
+            "--payment-window-secs {}: give 2 to 3600 seconds",
+            args.payment_window_secs
         )));
     }
     if !(args.fault_every > 0.0 && args.fault_every <= 3_600.0) {
@@ -202,7 +240,12 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     };
     let url = store.url.clone();
     let config = json!({
-        "core": {"log": {"level": "info"}},
+        "core": {
+            "log": {"level": "info"},
+            // The sale-order workers' supervisor restarts a worker that failed its start
+            // (the database stopped) as often as it takes.
+            "cluster": {"restart": {"max_start_failures": 1_000, "max_backoff_ms": 2_000}},
+        },
         "eventflow": {
             "store": store,
             "certificates": {"secret": format!("the soak's certificates, seed {seed}")},
@@ -215,6 +258,18 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
                 "idle_timeout_ms": 3000,
             },
             "spoke": {"lease_ms": 2000, "idle_timeout_ms": 3000},
+        },
+        "sale-order": {
+            "catalogue": {
+                "cape": {"price": 4_900, "stock": 10_000_000},
+                "rare": {"price": 100, "stock": 1},
+            },
+            "areas": ["north"],
+            "payment_window_ms": args.payment_window_secs * 1_000,
+            "reminders": REMINDERS,
+            "repayment_backoff_ms": 1_000,
+            "repayment_failures": REPAYMENT_FAILURES,
+            "carriers": [CARRIER],
         },
     });
     let config_file = folder.join("soak.json");
@@ -268,6 +323,17 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     for i in 0..usize::from(args.consumers) {
         members.push(launcher.start(Role::Consumer, i, Own::default())?);
     }
+    let sale_order = if args.orders > 0.0 {
+        let addr = free_addr()?;
+        let own = Own {
+            args: vec!["--workers".into(), args.workers.to_string()],
+            env: vec![("SUPERHERO__HTTP__SERVER__LISTEN".into(), addr.to_string())],
+        };
+        members.push(launcher.start(Role::Workers, 0, own)?);
+        Some(addr)
+    } else {
+        None
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     while spoke.connected_hubs().len() < usize::from(args.hubs) {
         if Instant::now() > deadline {
@@ -280,8 +346,29 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     }
     // Give the consumers a moment to connect, so the first events are not all a backlog.
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let order_plan = match sale_order {
+        Some(addr) => Some(Arc::new(orders::Plan {
+            addr,
+            customer: session(addr, "soak-customer", &folder).await?,
+            carrier: session(addr, CARRIER, &folder).await?,
+            store: spoke.store().clone(),
+            rate: args.orders,
+            payment_window_ms: args.payment_window_secs * 1_000,
+            reminders: REMINDERS,
+            repayment_failures: REPAYMENT_FAILURES,
+        })),
+        None => None,
+    };
+    let workers = if order_plan.is_some() {
+        format!(
+            ", sale-order on {} workers ({} orders/s, payment window {} s)",
+            args.workers, args.orders, args.payment_window_secs
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "soak: {} min on {durability}, {} hubs behind fault proxies, {} consumers, {} events/s offered, a fault every ~{} s, seed {seed}",
+        "soak: {} min on {durability}, {} hubs behind fault proxies, {} consumers{workers}, {} events/s offered, a fault every ~{} s, seed {seed}",
         args.minutes,
         usize::from(args.hubs),
         usize::from(args.consumers),
@@ -298,12 +385,28 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         stop.clone(),
         load.clone(),
     ));
+    let orders = Arc::new(orders::Orders::default());
+    let orders_task = order_plan
+        .clone()
+        .map(|plan| tokio::spawn(orders::run(plan, stop.clone(), orders.clone())));
     let mut rng = StdRng::seed_from_u64(seed);
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(args.minutes.max(0.0) * 60.0);
     let mean = args.fault_every.max(0.5);
     let mut next_fault = started + Duration::from_secs_f64(mean * rng.random_range(0.5..1.5));
-    let mut injector = Injector::new(members, launcher, database.take(), proxies, rng.clone());
+    let worker_count = if order_plan.is_some() {
+        usize::from(args.workers)
+    } else {
+        0
+    };
+    let mut injector = Injector::new(
+        members,
+        launcher,
+        database.take(),
+        proxies,
+        worker_count,
+        rng.clone(),
+    );
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(100)).await;
         injector.tick()?;
@@ -331,40 +434,68 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     let _ = load_task.await;
     let acked = load.acked();
     eprintln!(
-        "soak: load stopped after {:.1} s; waiting up to {} s for {} acknowledged events to be handled",
+        "soak: load stopped after {:.1} s; waiting up to {} s for {} acknowledged events to be handled and {} orders' sagas to end",
         started.elapsed().as_secs_f64(),
         args.drain_secs,
-        acked.len()
+        acked.len(),
+        orders.placed().len()
     );
     let drain_deadline = Instant::now() + Duration::from_secs(args.drain_secs);
     let mut ledger = Ledger {
         acked,
         ..Ledger::default()
     };
+    let mut sagas_over = std::collections::HashSet::new();
     loop {
         injector.tick()?;
         (ledger.handled, _) = cluster::read_records(&folder)?;
         ledger.parked = parked(&spoke).await.unwrap_or_default();
         let verdict = checker::check(&ledger);
-        if verdict.lost.is_empty() || Instant::now() > drain_deadline {
+        let mut sagas_running = 0;
+        for order in orders.placed() {
+            if sagas_over.contains(&order.id) {
+                continue;
+            }
+            match sale_order::saga::composite(spoke.store(), &order.id).await {
+                Ok(events) if sagas::finished(order.expected, &events) => {
+                    sagas_over.insert(order.id);
+                }
+                _ => sagas_running += 1,
+            }
+        }
+        if (verdict.lost.is_empty() && sagas_running == 0) || Instant::now() > drain_deadline {
             break;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if let Some(task) = orders_task {
+        task.abort();
     }
     // Let a late redelivery show itself (a lease, two sweeps and a margin), then read
     // the records once every consumer has stopped, so none is written after the reading.
     tokio::time::sleep(Duration::from_secs(5)).await;
     ledger.parked = parked(&spoke).await?;
     ledger.faults = injector.log.clone();
+    // The orders' logs, read while the database still runs.
+    let sagas = match order_plan {
+        Some(_) => Some(Sagas::check(&orders.placed(), spoke.store()).await?),
+        None => None,
+    };
     let exits = injector.exits();
     tokio::task::block_in_place(|| injector.shutdown());
     let unreadable;
     (ledger.handled, unreadable) = cluster::read_records(&folder)?;
-    let _ = node.shutdown().await;
-    drop(scratch);
 
     let verdict = checker::check(&ledger);
-    let self_test = check_the_checker(&ledger);
+    let mut self_test = check_the_checker(&ledger);
+    if let Some(sagas) = &sagas
+        && self_test.is_ok()
+        && let Err(error) = sagas.check_the_checker()
+    {
+        self_test = Err(error);
+    }
+    let _ = node.shutdown().await;
+    drop(scratch);
     report(
         &ledger,
         &verdict,
@@ -373,11 +504,48 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
         unreadable,
         &self_test,
     );
-    if !verdict.passed() || self_test.is_err() || unreadable > 0 {
-        return Err(bench(failure(&verdict, &self_test, unreadable)));
+    if let Some(sagas) = &sagas {
+        sagas.report(&orders);
+    }
+    let sagas_wrong = sagas.as_ref().map_or(0, |s| s.wrong.len());
+    if !verdict.passed() || self_test.is_err() || unreadable > 0 || sagas_wrong > 0 {
+        let orders_failed = sagas.filter(|s| !s.wrong.is_empty()).map(|s| s.failure());
+        return Err(bench(failure(
+            &verdict,
+            &self_test,
+            unreadable,
+            orders_failed,
+        )));
     }
     println!("  verdict              PASSED");
     Ok(())
+}
+
+/// Signs `name` up and in through the sale-order workers' API, once it answers (60 s at
+/// most): a signer for the session.
+async fn session(
+    addr: std::net::SocketAddr,
+    name: &str,
+    folder: &std::path::Path,
+) -> CliResult<superhero_auth::signature::Signer> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match super::wrk::sign_up(addr, name, "the soak's password, long enough").await {
+            Ok((id, key)) => {
+                return Ok(superhero_auth::signature::Signer::new(
+                    id,
+                    superhero_auth::signature::SigningKey::hmac(&key),
+                ));
+            }
+            Err(error) if Instant::now() > deadline => {
+                return Err(bench(format!(
+                    "signing {name} up with the sale-order workers on {addr}: {error} (logs in {})",
+                    folder.display()
+                )));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
 }
 
 /// The scratch schema or database on a server given by `--store`: dropped when the run
@@ -586,8 +754,13 @@ fn quantile(sorted: &[u64], q: f64) -> String {
     sorted[index.min(sorted.len() - 1)].to_string()
 }
 
-fn failure(verdict: &Verdict, self_test: &Result<uuid::Uuid, String>, unreadable: usize) -> String {
-    let mut reasons = Vec::new();
+fn failure(
+    verdict: &Verdict,
+    self_test: &Result<uuid::Uuid, String>,
+    unreadable: usize,
+    orders: Option<String>,
+) -> String {
+    let mut reasons: Vec<String> = orders.into_iter().collect();
     let ids = |ids: Vec<String>| {
         let more = ids.len().saturating_sub(20);
         let mut shown = ids.into_iter().take(20).collect::<Vec<_>>().join(", ");
