@@ -1,4 +1,5 @@
-//! `superhero bench eventflow`: see [`superhero_eventflow::bench`].
+//! `superhero bench eventflow`: see [`superhero_eventflow::bench`]; with `--hubs` or
+//! `--consumers`, hubs and consumers in processes of their own ([`super::scale`]).
 
 use clap::Args;
 use superhero_core::logging::{self, LogConfig};
@@ -32,6 +33,13 @@ pub struct EventflowBenchArgs {
     /// Seconds of the latency phase.
     #[arg(long, default_value_t = 5)]
     pub latency_secs: u64,
+    /// Hub processes: with `--hubs` or `--consumers`, hubs and consumers run in
+    /// processes of their own on `--store`'s server (default 1 hub).
+    #[arg(long, requires = "store", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub hubs: Option<u16>,
+    /// Consuming processes, with `--hubs` (default 2).
+    #[arg(long, requires = "store", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub consumers: Option<u16>,
 }
 
 pub async fn execute(global: &GlobalArgs, args: EventflowBenchArgs) -> CliResult {
@@ -39,6 +47,18 @@ pub async fn execute(global: &GlobalArgs, args: EventflowBenchArgs) -> CliResult
         format: global.log_format.unwrap_or_default(),
         level: "warn".into(),
     });
+    if args.hubs.is_some() || args.consumers.is_some() {
+        let options = super::scale::ScaleOptions {
+            store_url: args.store.unwrap_or_default(),
+            hubs: args.hubs.unwrap_or(1),
+            consumers: args.consumers.unwrap_or(2),
+            events: args.events.max(1),
+            concurrency: args.concurrency.max(1),
+            rate: args.rate.max(1),
+            latency_secs: args.latency_secs.max(1),
+        };
+        return super::scale::run(&options).await;
+    }
     let options = BenchOptions {
         store_url: args.store,
         events: args.events.max(1),

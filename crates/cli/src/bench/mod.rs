@@ -9,6 +9,7 @@ pub mod http;
 mod load;
 pub mod message_board;
 pub mod replay;
+pub mod scale;
 pub mod servers;
 pub mod soak;
 mod wrk;

@@ -367,30 +367,33 @@ impl Server {
 
     /// The process's user + system CPU time so far.
     pub fn cpu(&self) -> CliResult<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .map_err(|e| CliError::Bench(format!("reading the server's CPU time: {e}")))?;
-        // Fields after the command name (which may hold spaces) start at ") ".
-        let fields: Vec<&str> = stat
-            .rsplit_once(") ")
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
-        let total = ticks(11) + ticks(12);
-        // SAFETY: sysconf has no preconditions.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        Ok(Duration::from_secs_f64(total as f64 / per_second))
+        process_cpu(self.child.id())
+            .ok_or_else(|| CliError::Bench("reading the server's CPU time: it is gone".into()))
     }
 
     /// SIGTERM, then SIGKILL after 15 s.
     pub fn stop(&mut self) {
         terminate(&mut self.child, Duration::from_secs(15));
     }
+}
+
+/// The user + system CPU time process `pid` has used so far (`/proc/<pid>/stat`);
+/// `None` when it is gone.
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
+    let total = ticks(11) + ticks(12);
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(Duration::from_secs_f64(total as f64 / per_second))
 }
 
 /// SIGTERM to `child`, then SIGKILL if it has not exited within `grace`; reaps it.

@@ -190,8 +190,33 @@ impl Drop for Member {
     }
 }
 
-/// The live (not zombie) child processes of `parent`, from `/proc/*/stat`.
+/// The live (not zombie) child processes of `parent`.
 pub fn children(parent: u32) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|p| p.ppid == parent)
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// The live processes whose command name (`comm`) is one of `names`.
+pub fn named(names: &[&str]) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|p| names.contains(&p.comm.as_str()))
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// A process as `/proc/<pid>/stat` describes it.
+struct Process {
+    pid: u32,
+    comm: String,
+    ppid: u32,
+}
+
+/// Every live (not zombie) process, from `/proc/*/stat`.
+fn processes() -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -201,10 +226,12 @@ pub fn children(parent: u32) -> Vec<u32> {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-            let mut after = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let comm = stat.get(open + 1..close)?.to_owned();
+            let mut after = stat.get(close + 1..)?.split_whitespace();
             let state = after.next()?;
             let ppid: u32 = after.next()?.parse().ok()?;
-            (ppid == parent && state != "Z" && state != "X").then_some(pid)
+            (state != "Z" && state != "X").then_some(Process { pid, comm, ppid })
         })
         .collect()
 }

@@ -26,7 +26,7 @@
 //!    fails naming the events and orders.
 
 pub mod checker;
-mod cluster;
+pub(crate) mod cluster;
 pub mod consumer;
 mod database;
 mod faults;
@@ -746,7 +746,8 @@ fn report(
     }
 }
 
-fn quantile(sorted: &[u64], q: f64) -> String {
+/// The `q` quantile of `sorted` ("-" when empty).
+pub(crate) fn quantile(sorted: &[u64], q: f64) -> String {
     if sorted.is_empty() {
         return "-".into();
     }
