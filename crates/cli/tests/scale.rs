@@ -4,42 +4,28 @@
 //! offered rate over every acknowledged event, and where the CPU went; a run without a
 //! server URL is refused with its reason.
 
-use std::process::Command;
+mod common;
 
+use common::{report_line as line, run_to_end};
 use superhero_testkit::Backend;
 
 fn bench(url: &str) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_superhero"))
-        .args([
-            "bench",
-            "eventflow",
-            "--store",
-            url,
-            "--hubs",
-            "2",
-            "--consumers",
-            "3",
-            "--events",
-            "3000",
-            "--rate",
-            "200",
-            "--latency-secs",
-            "2",
-        ])
-        .output()
-        .expect("run the bench");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn line<'a>(report: &'a str, label: &str) -> &'a str {
-    report
-        .lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in:\n{report}"))
+    run_to_end(&[
+        "bench",
+        "eventflow",
+        "--store",
+        url,
+        "--hubs",
+        "2",
+        "--consumers",
+        "3",
+        "--events",
+        "3000",
+        "--rate",
+        "200",
+        "--latency-secs",
+        "2",
+    ])
 }
 
 /// The first number of a report line after its label.
@@ -97,25 +83,17 @@ superhero_testkit::needs_mysql! {
 
 #[test]
 fn processes_without_a_server_are_refused_with_the_reason() {
-    let output = Command::new(env!("CARGO_BIN_EXE_superhero"))
-        .args(["bench", "eventflow", "--hubs", "2"])
-        .output()
-        .expect("run the bench");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (passed, _, stderr) = run_to_end(&["bench", "eventflow", "--hubs", "2"]);
+    assert!(!passed);
     assert!(stderr.contains("--store"), "{stderr}");
-    let output = Command::new(env!("CARGO_BIN_EXE_superhero"))
-        .args([
-            "bench",
-            "eventflow",
-            "--hubs",
-            "2",
-            "--store",
-            "sqlite:///tmp/x.db",
-        ])
-        .output()
-        .expect("run the bench");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (passed, _, stderr) = run_to_end(&[
+        "bench",
+        "eventflow",
+        "--hubs",
+        "2",
+        "--store",
+        "sqlite:///tmp/x.db",
+    ]);
+    assert!(!passed);
     assert!(stderr.contains("need a PostgreSQL"), "{stderr}");
 }

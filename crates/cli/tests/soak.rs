@@ -12,43 +12,31 @@
 //! programs (`initdb`, `pg_ctl`; `mariadb-install-db`, `mariadbd`), which every machine of
 //! this project has (never skipped: without them the tests fail and say so).
 
-use std::process::Command;
+mod common;
+
+use common::{report_line as line, run_to_end};
 
 fn soak(extra: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_superhero"))
-        .args([
-            "bench",
-            "soak",
-            "--minutes",
-            "0.4",
-            "--fault-every",
-            "2",
-            "--rate",
-            "100",
-            "--seed",
-            "7",
-            "--drain-secs",
-            "120",
-            "--orders",
-            "2",
-            "--payment-window-secs",
-            "8",
-        ])
-        .args(extra)
-        .output()
-        .expect("run the soak");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn line<'a>(report: &'a str, label: &str) -> &'a str {
-    report
-        .lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in:\n{report}"))
+    let mut args = vec![
+        "bench",
+        "soak",
+        "--minutes",
+        "0.4",
+        "--fault-every",
+        "2",
+        "--rate",
+        "100",
+        "--seed",
+        "7",
+        "--drain-secs",
+        "120",
+        "--orders",
+        "2",
+        "--payment-window-secs",
+        "8",
+    ];
+    args.extend_from_slice(extra);
+    run_to_end(&args)
 }
 
 fn assert_passed(passed: bool, stdout: &str, stderr: &str) {

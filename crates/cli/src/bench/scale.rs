@@ -19,10 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use superhero_core::Core;
-use superhero_core::config::Config;
 use superhero_eventflow::config::redact;
-use superhero_eventflow::service::{SPOKE, SpokeService};
 use superhero_eventflow::{Backend, NewEvent, Spoke};
 use tokio::sync::Semaphore;
 
@@ -99,33 +96,9 @@ async fn measure(
             "hub": {"internal_host": "127.0.0.1", "external_host": "127.0.0.1"},
         },
     });
-    let config_file = folder.join("scale.json");
-    std::fs::write(&config_file, config.to_string()).map_err(|e| bench(e.to_string()))?;
-    let launcher = Launcher {
-        program: std::env::current_exe().map_err(|e| bench(e.to_string()))?,
-        config: config_file,
-        folder: folder.to_owned(),
-    };
-
+    let launcher = Launcher::new(folder, "scale.json", &config)?;
     // The driver's spoke first: it creates the schema.
-    let mut driver_config = config.clone();
-    driver_config["core"]["log"]["level"] = json!("error");
-    driver_config["locator"] = json!({"eventflow/spoke": true});
-    driver_config["bootstrap"] = json!({"eventflow/spoke": true});
-    let node = Core::new(
-        Config::builder()
-            .add_value("superhero bench eventflow", driver_config)
-            .env_vars([])
-            .build()?,
-        crate::services::registry(),
-    )
-    .start()
-    .await?;
-    let spoke = node
-        .locator()
-        .locate::<SpokeService>(SPOKE)?
-        .spoke()
-        .clone();
+    let (node, spoke) = cluster::driver(&config, "superhero bench eventflow").await?;
     let mut members: Vec<Member> = Vec::new();
     for i in 0..usize::from(options.hubs) {
         let own = Own {

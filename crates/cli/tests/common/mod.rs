@@ -66,3 +66,25 @@ hello = true
 [core.shutdown]
 timeout_ms = 5000
 "#;
+
+/// Runs `superhero <args>` to its end: whether it succeeded, its stdout, its stderr.
+pub fn run_to_end(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_superhero"))
+        .args(args)
+        .output()
+        .expect("run superhero");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The first line of a command's report that starts with `label` (after its indent);
+/// panics with the whole report when there is none.
+pub fn report_line<'a>(report: &'a str, label: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{report}"))
+}

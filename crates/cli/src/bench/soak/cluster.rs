@@ -58,6 +58,19 @@ pub struct Launcher {
 }
 
 impl Launcher {
+    /// Writes `config` to `folder/file`, the config every member reads, and launches this
+    /// very program.
+    pub fn new(folder: &Path, file: &str, config: &serde_json::Value) -> CliResult<Launcher> {
+        let failed = |e: std::io::Error| CliError::Bench(format!("{file}: {e}"));
+        let path = folder.join(file);
+        std::fs::write(&path, config.to_string()).map_err(failed)?;
+        Ok(Launcher {
+            program: std::env::current_exe().map_err(failed)?,
+            config: path,
+            folder: folder.to_owned(),
+        })
+    }
+
     /// Starts a member with its own arguments and environment.
     pub fn start(&self, role: Role, index: usize, own: Own) -> CliResult<Member> {
         let name = match role {
@@ -188,6 +201,34 @@ impl Drop for Member {
             let _ = child.wait();
         }
     }
+}
+
+/// Starts the driver's own node on the members' `config` (`source` names the layer): a
+/// spoke and nothing else, logging only errors. The running node and its spoke.
+pub async fn driver(
+    config: &serde_json::Value,
+    source: &'static str,
+) -> CliResult<(superhero_core::Running, superhero_eventflow::Spoke)> {
+    use superhero_eventflow::service::{SPOKE, SpokeService};
+    let mut config = config.clone();
+    config["core"]["log"]["level"] = serde_json::json!("error");
+    config["locator"] = serde_json::json!({"eventflow/spoke": true});
+    config["bootstrap"] = serde_json::json!({"eventflow/spoke": true});
+    let node = superhero_core::Core::new(
+        superhero_core::config::Config::builder()
+            .add_value(source, config)
+            .env_vars([])
+            .build()?,
+        crate::services::registry(),
+    )
+    .start()
+    .await?;
+    let spoke = node
+        .locator()
+        .locate::<SpokeService>(SPOKE)?
+        .spoke()
+        .clone();
+    Ok((node, spoke))
 }
 
 /// The live (not zombie) child processes of `parent`.

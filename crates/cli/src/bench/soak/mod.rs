@@ -43,11 +43,9 @@ use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::json;
-use superhero_core::config::Config;
+use superhero_core::CancellationToken;
 use superhero_core::logging::{self, LogConfig};
-use superhero_core::{CancellationToken, Core};
 use superhero_eventflow::config::redact;
-use superhero_eventflow::service::{SPOKE, SpokeService};
 use superhero_eventflow::{Backend, ParkedQuery};
 
 use self::checker::{FaultKind, Ledger, Verdict};
@@ -272,33 +270,9 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
             "carriers": [CARRIER],
         },
     });
-    let config_file = folder.join("soak.json");
-    std::fs::write(&config_file, config.to_string()).map_err(|e| bench(e.to_string()))?;
-    let launcher = Launcher {
-        program: std::env::current_exe().map_err(|e| bench(e.to_string()))?,
-        config: config_file,
-        folder: folder.clone(),
-    };
-
+    let launcher = Launcher::new(&folder, "soak.json", &config)?;
     // The driver's own spoke: it creates the schema, then the others start.
-    let mut driver_config = config.clone();
-    driver_config["core"]["log"]["level"] = json!("error");
-    driver_config["locator"] = json!({"eventflow/spoke": true});
-    driver_config["bootstrap"] = json!({"eventflow/spoke": true});
-    let node = Core::new(
-        Config::builder()
-            .add_value("superhero bench soak", driver_config)
-            .env_vars([])
-            .build()?,
-        crate::services::registry(),
-    )
-    .start()
-    .await?;
-    let spoke = node
-        .locator()
-        .locate::<SpokeService>(SPOKE)?
-        .spoke()
-        .clone();
+    let (node, spoke) = cluster::driver(&config, "superhero bench soak").await?;
     let durability = match &database {
         Some(db) => db.describe().to_owned(),
         None => describe_store(&url),
