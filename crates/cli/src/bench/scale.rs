@@ -136,12 +136,14 @@ async fn phases(
     let warm = publish(spoke, 1_000, 64).await?;
     wait_handled(folder, &warm, Duration::from_secs(60)).await?;
 
-    // Throughput, with the CPU time of each role.
-    let before = cpu(members)?;
+    // Throughput, with the CPU time each role spent between the two samples.
+    let before = Cpu::now(members);
+    let sampled = Instant::now();
     let started = now_ms();
     let acked = publish(spoke, options.events, options.concurrency).await?;
     let handled = wait_handled(folder, &acked, Duration::from_secs(300)).await?;
-    let after = cpu(members)?;
+    let spent = Cpu::now(members).since(&before);
+    let sampled = sampled.elapsed().as_secs_f64();
     let last = handled.iter().map(|h| h.at_ms).max().unwrap_or(started);
     let elapsed_ms = last.saturating_sub(started).max(1);
     let throughput = acked.len() as f64 * 1_000.0 / elapsed_ms as f64;
@@ -158,11 +160,8 @@ async fn phases(
     .publish_latency_ms;
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let window = elapsed_ms as f64 / 1_000.0;
-    let share = |role: &str| {
-        let spent = after.get(role) - before.get(role);
-        spent / window * 100.0
-    };
+    // Shares of the wall time between the samples (it includes the last poll's wait).
+    let share = |seconds: f64| seconds / sampled * 100.0;
     println!(
         "eventflow scaled out: {} hubs, {} consumers, one driver, on {durability} ({cores} cores)",
         options.hubs, options.consumers
@@ -181,53 +180,57 @@ async fn phases(
         options.latency_secs,
         offered.len()
     );
-    let total: f64 = ROLES.iter().map(|r| share(r)).sum();
     println!(
-        "  CPU (throughput)    hubs {:.0} %, consumers {:.0} %, driver {:.0} %, database {:.0} %; {total:.0} % of {:.0} %",
-        share("hubs"),
-        share("consumers"),
-        share("driver"),
-        share("database"),
+        "  CPU (throughput)    hubs {:.0} %, consumers {:.0} %, driver {:.0} %, database {:.0} %; {:.0} % of {:.0} %",
+        share(spent.hubs),
+        share(spent.consumers),
+        share(spent.driver),
+        share(spent.database),
+        share(spent.hubs + spent.consumers + spent.driver + spent.database),
         cores * 100.0
     );
     Ok(())
 }
 
-/// The roles whose CPU is counted.
-const ROLES: [&str; 4] = ["hubs", "consumers", "driver", "database"];
-
-/// CPU seconds per role so far.
-struct Cpu(Vec<(&'static str, f64)>);
-
-impl Cpu {
-    fn get(&self, role: &str) -> f64 {
-        self.0
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map_or(0.0, |(_, s)| *s)
-    }
+/// CPU seconds (user + system) per role.
+struct Cpu {
+    hubs: f64,
+    consumers: f64,
+    driver: f64,
+    /// Every `postgres`, `mariadbd` or `mysqld` process of this machine.
+    database: f64,
 }
 
-fn cpu(members: &[Member]) -> CliResult<Cpu> {
-    let seconds = |pids: &mut dyn Iterator<Item = u32>| -> f64 {
-        pids.filter_map(process_cpu).map(|d| d.as_secs_f64()).sum()
-    };
-    let of = |role: Role| {
-        let mut pids = members
-            .iter()
-            .filter(move |m| m.role() == role)
-            .filter_map(Member::pid);
-        seconds(&mut pids)
-    };
-    Ok(Cpu(vec![
-        ("hubs", of(Role::Hub)),
-        ("consumers", of(Role::Consumer)),
-        ("driver", seconds(&mut std::iter::once(std::process::id()))),
-        (
-            "database",
-            seconds(&mut cluster::named(&["postgres", "mariadbd", "mysqld"]).into_iter()),
-        ),
-    ]))
+impl Cpu {
+    /// What each role has spent so far (a process gone counts nothing).
+    fn now(members: &[Member]) -> Cpu {
+        let seconds = |pids: &mut dyn Iterator<Item = u32>| -> f64 {
+            pids.filter_map(process_cpu).map(|d| d.as_secs_f64()).sum()
+        };
+        let of = |role: Role| {
+            let mut pids = members
+                .iter()
+                .filter(move |m| m.role() == role)
+                .filter_map(Member::pid);
+            seconds(&mut pids)
+        };
+        Cpu {
+            hubs: of(Role::Hub),
+            consumers: of(Role::Consumer),
+            driver: seconds(&mut std::iter::once(std::process::id())),
+            database: seconds(&mut cluster::named(&["postgres", "mariadbd", "mysqld"]).into_iter()),
+        }
+    }
+
+    /// What each role spent since `before`.
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            hubs: self.hubs - before.hubs,
+            consumers: self.consumers - before.consumers,
+            driver: self.driver - before.driver,
+            database: self.database - before.database,
+        }
+    }
 }
 
 /// Publishes `events` events, `concurrency` calls at a time: the acknowledged ones.

@@ -278,6 +278,52 @@ fn recovery(
         .collect()
 }
 
+/// Checks the checker on this run's data: hides the records of one handled, acknowledged
+/// publish (the verdict must name exactly that event lost), and copies one record as if a
+/// second process had handled it again with no fault around (the verdict must name
+/// exactly that event doubled). `Err` says what went wrong.
+pub fn self_test(ledger: &Ledger) -> Result<Uuid, String> {
+    let handled: HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
+    let Some(victim) = ledger
+        .acked
+        .iter()
+        .find(|a| a.kind == Kind::Publish && handled.contains(&a.id))
+        .map(|a| a.id)
+    else {
+        return Err("no handled publish to hide".into());
+    };
+    let mut hidden = ledger.clone();
+    hidden.handled.retain(|h| h.id != victim);
+    let verdict = check(&hidden);
+    if verdict.lost != [victim] {
+        return Err(format!(
+            "hid the records of {victim}, but the checker reported lost {:?}",
+            verdict.lost
+        ));
+    }
+    let mut copied = ledger.clone();
+    if let Some(mut again) = ledger.handled.iter().find(|h| h.id == victim).cloned() {
+        // Long after every fault and record, by a process that was never killed.
+        again.at_ms = ledger
+            .faults
+            .iter()
+            .map(|f| f.to_ms.max(f.from_ms))
+            .chain(ledger.handled.iter().map(|h| h.at_ms))
+            .max()
+            .unwrap_or(again.at_ms)
+            + 60_000;
+        again.pid = u32::MAX;
+        copied.handled.push(again);
+    }
+    let doubled: Vec<Uuid> = check(&copied).doubled.iter().map(|(id, _)| *id).collect();
+    if doubled != [victim] {
+        return Err(format!(
+            "handled {victim} a second time, but the checker reported doubled {doubled:?}"
+        ));
+    }
+    Ok(victim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,7 @@ mod faults;
 mod load;
 mod orders;
 mod proxy;
+mod report;
 mod sagas;
 
 use std::path::PathBuf;
@@ -48,11 +49,13 @@ use superhero_core::logging::{self, LogConfig};
 use superhero_eventflow::config::redact;
 use superhero_eventflow::{Backend, ParkedQuery};
 
-use self::checker::{FaultKind, Ledger, Verdict};
+use self::checker::Ledger;
 use self::cluster::{Launcher, Member, Own, Role};
 use self::database::{PrivateDatabase, PrivateMariaDb, PrivatePostgres};
 use self::faults::Injector;
 use self::proxy::Proxy;
+pub(crate) use self::report::quantile;
+use self::report::{failure, report};
 use self::sagas::Sagas;
 use super::wrk::free_addr;
 use crate::cli::GlobalArgs;
@@ -461,13 +464,7 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     (ledger.handled, unreadable) = cluster::read_records(&folder)?;
 
     let verdict = checker::check(&ledger);
-    let mut self_test = check_the_checker(&ledger);
-    if let Some(sagas) = &sagas
-        && self_test.is_ok()
-        && let Err(error) = sagas.check_the_checker()
-    {
-        self_test = Err(error);
-    }
+    let self_test = checker::self_test(&ledger);
     let _ = node.shutdown().await;
     drop(scratch);
     report(
@@ -481,9 +478,8 @@ async fn run(args: &SoakArgs, folder: PathBuf, seed: u64) -> CliResult {
     if let Some(sagas) = &sagas {
         sagas.report(&orders);
     }
-    let sagas_wrong = sagas.as_ref().map_or(0, |s| s.wrong.len());
-    if !verdict.passed() || self_test.is_err() || unreadable > 0 || sagas_wrong > 0 {
-        let orders_failed = sagas.filter(|s| !s.wrong.is_empty()).map(|s| s.failure());
+    let orders_failed = sagas.as_ref().and_then(Sagas::failure);
+    if !verdict.passed() || self_test.is_err() || unreadable > 0 || orders_failed.is_some() {
         return Err(bench(failure(
             &verdict,
             &self_test,
@@ -569,224 +565,6 @@ async fn parked(
                 .map(|p| (p.event.id, p.last_error.unwrap_or_default())),
         );
     }
-}
-
-/// Checks the checker on this run's data: hides the records of one handled, acknowledged
-/// publish (the verdict must name exactly that event lost), and copies one record as if a
-/// second process had handled it again with no fault around (the verdict must name
-/// exactly that event doubled). `Err` says what went wrong.
-fn check_the_checker(ledger: &Ledger) -> Result<uuid::Uuid, String> {
-    let handled: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
-    let Some(victim) = ledger
-        .acked
-        .iter()
-        .find(|a| a.kind == checker::Kind::Publish && handled.contains(&a.id))
-        .map(|a| a.id)
-    else {
-        return Err("no handled publish to hide".into());
-    };
-    let mut hidden = ledger.clone();
-    hidden.handled.retain(|h| h.id != victim);
-    let verdict = checker::check(&hidden);
-    if verdict.lost != [victim] {
-        return Err(format!(
-            "hid the records of {victim}, but the checker reported lost {:?}",
-            verdict.lost
-        ));
-    }
-    let mut copied = ledger.clone();
-    if let Some(mut again) = ledger.handled.iter().find(|h| h.id == victim).cloned() {
-        // Long after every fault and record, by a process that was never killed.
-        again.at_ms = ledger
-            .faults
-            .iter()
-            .map(|f| f.to_ms.max(f.from_ms))
-            .chain(ledger.handled.iter().map(|h| h.at_ms))
-            .max()
-            .unwrap_or(again.at_ms)
-            + 60_000;
-        again.pid = u32::MAX;
-        copied.handled.push(again);
-    }
-    let doubled: Vec<uuid::Uuid> = checker::check(&copied)
-        .doubled
-        .iter()
-        .map(|(id, _)| *id)
-        .collect();
-    if doubled != [victim] {
-        return Err(format!(
-            "handled {victim} a second time, but the checker reported doubled {doubled:?}"
-        ));
-    }
-    Ok(victim)
-}
-
-fn report(
-    ledger: &Ledger,
-    verdict: &Verdict,
-    load: &load::Load,
-    exits: u32,
-    unreadable: usize,
-    self_test: &Result<uuid::Uuid, String>,
-) {
-    let schedules = ledger
-        .acked
-        .iter()
-        .filter(|a| a.kind == checker::Kind::Schedule)
-        .count();
-    println!(
-        "  acknowledged         {} publishes, {} schedules; {} calls refused (the database or every hub away), {} skipped ({} calls already in flight)",
-        ledger.acked.len() - schedules,
-        schedules,
-        load.refused(),
-        load.skipped(),
-        load::IN_FLIGHT
-    );
-    let distinct: std::collections::HashSet<_> = ledger.handled.iter().map(|h| h.id).collect();
-    println!(
-        "  handled              {} events in {} handler records; {} redeliveries, each explained by a fault; {} handled but never acknowledged",
-        distinct.len(),
-        ledger.handled.len(),
-        verdict.redelivered,
-        verdict.unacknowledged_handled
-    );
-    let (waited, wait_failed) = load.waits();
-    println!("  waits                {waited} answered, {wait_failed} failed or timed out");
-    println!("  parked               {}", verdict.parked.len());
-    for (id, reason) in verdict.parked.iter().take(5) {
-        println!("                       {id}: {reason}");
-    }
-    println!("  lost                 {}", verdict.lost.len());
-    println!("  doubled              {}", verdict.doubled.len());
-    println!("  scheduled too early  {}", verdict.early.len());
-    if unreadable > 0 {
-        println!("  unreadable records   {unreadable}");
-    }
-    let mut kinds: Vec<FaultKind> = ledger.faults.iter().map(|f| f.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let counts: Vec<String> = kinds
-        .iter()
-        .map(|k| {
-            format!(
-                "{} ×{}",
-                k.name(),
-                ledger.faults.iter().filter(|f| f.kind == *k).count()
-            )
-        })
-        .collect();
-    println!(
-        "  faults               {}; {exits} exits restarted",
-        if counts.is_empty() {
-            "none".to_owned()
-        } else {
-            counts.join(", ")
-        }
-    );
-    println!(
-        "  publish → handled    p50 {} ms, p99 {} ms, max {} ms",
-        quantile(&verdict.publish_latency_ms, 0.5),
-        quantile(&verdict.publish_latency_ms, 0.99),
-        quantile(&verdict.publish_latency_ms, 1.0)
-    );
-    println!(
-        "  due → handled        p50 {} ms, p99 {} ms, max {} ms (scheduled)",
-        quantile(&verdict.schedule_lateness_ms, 0.5),
-        quantile(&verdict.schedule_lateness_ms, 0.99),
-        quantile(&verdict.schedule_lateness_ms, 1.0)
-    );
-    for kind in kinds {
-        let mut times: Vec<u64> = verdict
-            .recovery_ms
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .filter_map(|(_, t)| *t)
-            .collect();
-        times.sort_unstable();
-        println!(
-            "  recovery, {:<16} p50 {} ms, max {} ms (fault → first event published after it handled)",
-            kind.name(),
-            quantile(&times, 0.5),
-            quantile(&times, 1.0)
-        );
-    }
-    match self_test {
-        Ok(id) => {
-            println!(
-                "  checker self-test    hid the records of {id}: reported lost; handled it twice: reported doubled, as it must"
-            )
-        }
-        Err(error) => println!("  checker self-test    FAILED: {error}"),
-    }
-}
-
-/// The `q` quantile of `sorted` ("-" when empty).
-pub(crate) fn quantile(sorted: &[u64], q: f64) -> String {
-    if sorted.is_empty() {
-        return "-".into();
-    }
-    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[index.min(sorted.len() - 1)].to_string()
-}
-
-fn failure(
-    verdict: &Verdict,
-    self_test: &Result<uuid::Uuid, String>,
-    unreadable: usize,
-    orders: Option<String>,
-) -> String {
-    let mut reasons: Vec<String> = orders.into_iter().collect();
-    let ids = |ids: Vec<String>| {
-        let more = ids.len().saturating_sub(20);
-        let mut shown = ids.into_iter().take(20).collect::<Vec<_>>().join(", ");
-        if more > 0 {
-            shown.push_str(&format!(" and {more} more"));
-        }
-        shown
-    };
-    if !verdict.lost.is_empty() {
-        reasons.push(format!(
-            "{} acknowledged events lost: {}",
-            verdict.lost.len(),
-            ids(verdict.lost.iter().map(ToString::to_string).collect())
-        ));
-    }
-    if !verdict.parked.is_empty() {
-        reasons.push(format!(
-            "{} events parked (deliveries used up by faults; a replay would be a manual step): {}",
-            verdict.parked.len(),
-            ids(verdict
-                .parked
-                .iter()
-                .map(|(id, reason)| format!("{id} ({reason})"))
-                .collect())
-        ));
-    }
-    if !verdict.doubled.is_empty() {
-        reasons.push(format!(
-            "{} events handled again with no fault to explain it: {}",
-            verdict.doubled.len(),
-            ids(verdict
-                .doubled
-                .iter()
-                .map(|(id, n)| format!("{id} ({n} times)"))
-                .collect())
-        ));
-    }
-    if !verdict.early.is_empty() {
-        reasons.push(format!(
-            "{} scheduled events handled before their due time: {}",
-            verdict.early.len(),
-            ids(verdict.early.iter().map(ToString::to_string).collect())
-        ));
-    }
-    if let Err(error) = self_test {
-        reasons.push(format!("the checker's self-test failed: {error}"));
-    }
-    if unreadable > 0 {
-        reasons.push(format!("{unreadable} handler records could not be read"));
-    }
-    format!("soak FAILED: {}", reasons.join("; "))
 }
 
 fn bench(message: String) -> CliError {

@@ -25,6 +25,7 @@ use sale_order::saga::domain_of;
 use superhero_eventflow::{Event, EventStore};
 
 use super::orders::{Orders, Placed};
+use super::report::listed;
 use crate::error::{CliError, CliResult};
 
 /// The domains of an order's composite log.
@@ -40,6 +41,8 @@ pub struct Sagas {
     pub paid_after_reminder: usize,
     /// Orders whose log is not their reference's: (order id, expected, what differs).
     pub wrong: Vec<(String, Reference, String)>,
+    /// The self-test on this run's orders: a correct log, tampered with, must fail.
+    pub self_test: Result<(), String>,
     /// A correct order's log, for the self-test.
     sample: Option<(Reference, Vec<Event>)>,
 }
@@ -52,6 +55,7 @@ impl Sagas {
             unpaid_expected: 0,
             paid_after_reminder: 0,
             wrong: Vec::new(),
+            self_test: Ok(()),
             sample: None,
         };
         for order in placed {
@@ -82,12 +86,13 @@ impl Sagas {
                 Err(error) => sagas.wrong.push((order.id.clone(), order.expected, error)),
             }
         }
+        sagas.self_test = sagas.check_the_checker();
         Ok(sagas)
     }
 
     /// Checks the checker on a correct order of this run: without one of its events, and
     /// with one of them twice, it must fail.
-    pub fn check_the_checker(&self) -> Result<(), String> {
+    fn check_the_checker(&self) -> Result<(), String> {
         let Some((expected, events)) = &self.sample else {
             return Err("no order ended as its reference says, so none to tamper with".into());
         };
@@ -132,7 +137,7 @@ impl Sagas {
         for (id, expected, error) in self.wrong.iter().take(5) {
             println!("                       {id} ({}): {error}", name(*expected));
         }
-        match self.check_the_checker() {
+        match &self.self_test {
             Ok(()) => println!(
                 "  order self-test      an order's log without one event, and with one twice: both refused, as they must be"
             ),
@@ -140,25 +145,26 @@ impl Sagas {
         }
     }
 
-    /// The failure's reason.
-    pub fn failure(&self) -> String {
-        let more = self.wrong.len().saturating_sub(20);
-        let shown: Vec<String> = self
-            .wrong
-            .iter()
-            .take(20)
-            .map(|(id, expected, error)| format!("{id} ({}: {error})", name(*expected)))
-            .collect();
-        format!(
-            "{} orders did not end as sale-order.md says: {}{}",
-            self.wrong.len(),
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        )
+    /// Why the orders fail the run: the orders that did not end as specified, and a
+    /// failed self-test; `None` when they pass.
+    pub fn failure(&self) -> Option<String> {
+        let mut reasons = Vec::new();
+        if !self.wrong.is_empty() {
+            reasons.push(format!(
+                "{} orders did not end as sale-order.md says: {}",
+                self.wrong.len(),
+                listed(
+                    self.wrong
+                        .iter()
+                        .map(|(id, expected, error)| format!("{id} ({}: {error})", name(*expected)))
+                        .collect()
+                )
+            ));
+        }
+        if let Err(error) = &self.self_test {
+            reasons.push(format!("the orders' self-test failed: {error}"));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 }
 
